@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+# Workbench of the memcg_bpf_ops series. See README.md.
+#
+#   make test        everything from whatever is missing, then the tests in a VM
+#   make demo        the demo/experiments on the patched kernel
+#   make tree        kernel git tree = base + git am patches/
+#   make export      patches/ (+ exported files) from the tree's commits
+#   make check       series applies to a fresh base, exports match, checkpatch
+#   make kernel      build the kernel (FLAVOUR=full|debug)
+#   make selftests   build test_progs against it
+#   make vm CMD=...  run a command in the VM
+#   make bisect      build the kernel at every patch of the series
+
+SHELL := /bin/bash
+S := scripts
+export FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT
+
+.PHONY: all toolchain base tree export check kernel selftests vm test bisect help
+
+all: help
+help:
+	@sed -n 's/^#   //p' Makefile
+
+toolchain:
+	@$(S)/toolchain.sh
+base:
+	@$(S)/fetch-base.sh
+tree: base
+	@$(S)/tree.sh
+export:
+	@$(S)/export.sh
+check: tree
+	@$(S)/check.sh
+kernel: toolchain tree
+	@$(S)/build-kernel.sh
+selftests: kernel
+	@$(S)/build-selftests.sh
+vm:
+	@test -n "$(CMD)" || { echo "usage: make vm CMD='command'"; exit 2; }
+	@$(S)/vm.sh '$(subst ','\'',$(CMD))'
+test: selftests
+	@$(S)/test.sh
+bisect: toolchain tree
+	@$(S)/bisect.sh

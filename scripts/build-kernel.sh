@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Configure and build the kernel of the series branch out of tree
+# (O=$CACHE/build-$FLAVOUR), incrementally, with ccache, in the toolchain
+# root. Builds are serialised by a lock: the machine has two cores.
+#   FLAVOUR=full   x86_64 defconfig + selftests/bpf config + configs/
+#   FLAVOUR=debug  the same + configs/debug.config (lockdep, KASAN, ...)
+. "$(dirname "$0")/common.sh"
+
+case "$FLAVOUR" in
+full) extra=() ;;
+debug) extra=("$TOP/configs/debug.config") ;;
+*) die "unknown FLAVOUR=$FLAVOUR (full or debug)" ;;
+esac
+[ -f "$KDIR/Makefile" ] || die "no kernel tree at $KDIR; run: make tree"
+
+st=$KDIR/tools/testing/selftests/bpf
+fragments=("$st/config" "$st/config.vm" "$st/config.x86_64"
+	"$TOP/configs/vm.config" "$TOP/configs/memcg-bpf.config" "${extra[@]}")
+for f in "${fragments[@]}"; do [ -f "$f" ] || die "missing config fragment $f"; done
+
+need_space "$CACHE" 6000 "the kernel build"
+mkdir -p "$OUT"
+exec 9>"$CACHE/build.lock"
+flock 9
+
+log=$OUT/build.log
+kmake() { in_root make -C "$KDIR" O="$OUT" -j"$JOBS" "$@"; }
+
+sum=$(cat "${fragments[@]}" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.config.fragments" 2>/dev/null)" != "$sum" ]; then
+	msg "configuring the $FLAVOUR kernel"
+	{
+		kmake x86_64_defconfig
+		in_root "$KDIR/scripts/kconfig/merge_config.sh" -m -O "$OUT" \
+			"$OUT/.config" "${fragments[@]}"
+		kmake olddefconfig
+		# Everything built in: the VM then needs no module loading
+		# but bpf_testmod's.
+		kmake mod2yesconfig
+	} >"$log" 2>&1 || { tail -30 "$log"; die "kernel configuration failed (log: $log)"; }
+	# Every option our fragments ask for must have taken effect.
+	miss=0
+	for f in "$TOP/configs/vm.config" "$TOP/configs/memcg-bpf.config" "${extra[@]}"; do
+		while read -r line; do
+			case "$line" in
+			CONFIG_*=n) opt=${line%%=*}
+				grep -q "^$opt=" "$OUT/.config" && { echo "  not applied: $line"; miss=1; } ;;
+			CONFIG_*=*) grep -qxF "$line" "$OUT/.config" || { echo "  not applied: $line"; miss=1; } ;;
+			esac
+		done <"$f"
+	done
+	[ $miss -eq 0 ] || die "config fragments not fully applied (a dependency is missing)"
+	echo "$sum" >"$OUT/.config.fragments"
+fi
+
+msg "building the $FLAVOUR kernel in $OUT (log: $log)"
+start=$(date +%s)
+if ! kmake bzImage modules >"$log" 2>&1; then
+	grep -E 'error|Error' "$log" | head -30
+	tail -15 "$log"
+	die "kernel build failed (log: $log)"
+fi
+msg "kernel built in $(( $(date +%s) - start )) s: $(in_root make -s -C "$KDIR" O="$OUT" kernelrelease)"

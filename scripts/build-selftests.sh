@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the upstream BPF selftests runner (tools/testing/selftests/bpf
+# test_progs, bpf_testmod, bpftool) of the series branch against the built
+# kernel, in the toolchain root, output in $CACHE/selftests-$FLAVOUR.
+# Also builds the series' samples/bpf loader when the series has one.
+. "$(dirname "$0")/common.sh"
+
+SELFTESTS=$CACHE/selftests-$FLAVOUR
+[ -f "$OUT/vmlinux" ] || die "no built kernel in $OUT; run: make kernel"
+mkdir -p "$SELFTESTS"
+exec 9>"$CACHE/build.lock"
+flock 9
+
+log=$SELFTESTS/build.log
+msg "building test_progs in $SELFTESTS (log: $log)"
+start=$(date +%s)
+# test_progs plus the kernel modules and helpers it loads at run time.
+targets=(test_progs)
+if ! in_root make -C "$KDIR/tools/testing/selftests/bpf" -j"$JOBS" \
+	O="$OUT" OUTPUT="$SELFTESTS" VMLINUX_BTF="$OUT/vmlinux" \
+	CLANG=clang-$ROOT_CLANG LLC=llc LLVM_STRIP=llvm-strip \
+	"${targets[@]}" >"$log" 2>&1; then
+	grep -E 'error|Error' "$log" | head -30
+	tail -15 "$log"
+	die "selftests build failed (log: $log)"
+fi
+# test_progs loads bpf_testmod.ko and friends from its own directory.
+for m in "$KDIR"/tools/testing/selftests/bpf/test_kmods/*.ko; do
+	[ -f "$m" ] && cp -f "$m" "$SELFTESTS/"
+done
+msg "test_progs built in $(( $(date +%s) - start )) s"

@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Check the series as a reviewer receives it:
+#  1. patches/ applies with git am to a fresh checkout of the base;
+#  2. re-exporting those commits gives patches/ byte for byte (round trip)
+#     and the exported files in mm/ include/ ... equal the applied tree's;
+#  3. no patch touches a file Debian's patches changed in the base;
+#  4. scripts/checkpatch.pl --strict on every patch: counts; errors fail.
+. "$(dirname "$0")/common.sh"
+
+mapfile -t PATCHES < <(ls "$TOP"/patches/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '/0000-cover-letter.patch$' || true)
+[ -d "$KDIR/.git" ] || die "no kernel tree at $KDIR; run: make tree"
+if [ "$KDIR" = "$CACHE/linux" ]; then base=$(git -C "$KDIR" rev-parse "$BASE_BRANCH"); else
+	base=$(git -C "$KDIR" merge-base "$SERIES_BRANCH" "${BASE:-HEAD}"); fi
+fail=0
+
+# 1. A scratch worktree of the base with only the touched files checked out.
+wt=$(mktemp -d "$CACHE/check.XXXXXX")
+cleanup() { git -C "$KDIR" worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"; git -C "$KDIR" worktree prune; }
+trap cleanup EXIT
+git -C "$KDIR" worktree add -q --no-checkout --detach "$wt" "$base"
+files=$( { [ ${#PATCHES[@]} -eq 0 ] || cat "${PATCHES[@]}"; } | sed -n 's|^+++ b/||p; s|^--- a/||p' | sort -u)
+(cd "$wt" && git sparse-checkout set --no-cone /MAINTAINERS $(printf '/%s\n' $files) >/dev/null && git checkout -q)
+applied=0
+for p in "${PATCHES[@]}"; do
+	if ! git -C "$wt" am -q --keep-cr "$p" >/dev/null 2>&1; then
+		echo "FAIL: patches/$(basename "$p") does not apply with git am to the base" >&2
+		git -C "$wt" am --abort >/dev/null 2>&1 || true
+		fail=1
+		break
+	fi
+	applied=$((applied + 1))
+done
+echo "apply:      $applied/${#PATCHES[@]} patches apply with git am to $(git -C "$KDIR" log -1 --format=%s "$base")"
+
+# 2. Round trip and exported files.
+if [ $fail -eq 0 ] && [ ${#PATCHES[@]} -gt 0 ]; then
+	out=$(mktemp -d)
+	COVER_DESC=$(cover_description "$TOP/patches/0000-cover-letter.patch") \
+		KDIR=$KDIR HEAD_REV=$(git -C "$wt" rev-parse HEAD) BASE_REV=$base \
+		"$TOP/scripts/export.sh" --to "$out" --quiet
+	if diff -r -u -x EXPORTED "$out" "$TOP/patches" >"$CACHE/check-roundtrip.diff"; then
+		echo "round trip: re-export of the applied series equals patches/"
+	else
+		echo "FAIL: re-exporting the applied series differs from patches/ ($CACHE/check-roundtrip.diff)" >&2
+		fail=1
+	fi
+	rm -rf "$out"
+	bad=0
+	expected=$(git -C "$wt" diff --name-only --diff-filter=A "$base" HEAD | sort)
+	[ "$expected" = "$(cat "$TOP/patches/EXPORTED" 2>/dev/null)" ] || { echo "FAIL: patches/EXPORTED is not the list of files the series creates" >&2; bad=1; }
+	for f in $expected; do
+		cmp -s "$wt/$f" "$TOP/$f" || { echo "FAIL: exported $f differs from the series (run make export)" >&2; bad=1; }
+	done
+	[ $bad -eq 0 ] && echo "exports:    $(echo "$expected" | grep -c . ) exported files match the series"
+	[ $bad -eq 0 ] || fail=1
+fi
+
+# 3. Debian's patches vs the series.
+if [ -f "$KDIR/.git/debian-touched" ] || [ -f "$(git -C "$KDIR" rev-parse --git-common-dir)/debian-touched" ]; then
+	dt=$(git -C "$KDIR" rev-parse --git-common-dir)/debian-touched
+	overlap=$(comm -12 <(echo "$files" | sort -u) "$dt")
+	if [ -n "$overlap" ]; then
+		echo "FAIL: the series touches files Debian's patches changed in the base:" >&2
+		echo "$overlap" | sed 's/^/  /' >&2
+		fail=1
+	else
+		echo "debian:     none of the $(wc -l <"$dt") files Debian's patches changed is touched by the series"
+	fi
+fi
+
+# 4. checkpatch --strict.
+errs=0 warns=0 checks=0
+for p in "${PATCHES[@]}"; do
+	r=$(cd "$KDIR" && perl scripts/checkpatch.pl --strict --no-color --terse "$p" 2>&1 || true)
+	e=$(sed -n 's/.*total: \([0-9]*\) errors, \([0-9]*\) warnings, \([0-9]*\) checks.*/\1 \2 \3/p' <<<"$r" | tail -1)
+	read -r pe pw pc <<<"${e:-0 0 0}"
+	errs=$((errs + pe)); warns=$((warns + pw)); checks=$((checks + pc))
+	if [ $((pe + pw + pc)) -gt 0 ]; then
+		echo "  $(basename "$p"): $pe errors, $pw warnings, $pc checks"
+		grep -E '^[^ ]*:[0-9]+: (ERROR|WARNING|CHECK):' <<<"$r" | head -5 | sed 's/^/    /'
+	fi
+done
+echo "checkpatch: ${#PATCHES[@]} patches, $errs errors, $warns warnings, $checks checks (--strict)"
+[ $errs -eq 0 ] || fail=1
+[ $fail -eq 0 ] && echo "check: OK" || { echo "check: FAILED" >&2; exit 1; }

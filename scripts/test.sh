@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run the series' tests in the VM with the upstream test_progs runner and
+# print a summary. Non-zero exit on any failed or skipped test of the
+# series, on any kernel splat, or when the guest does not come back.
+#   TESTS="a,b"  test_progs -t selection (default: the series' tests)
+#   REPEAT=N     run the selection N times in one boot (default 1)
+. "$(dirname "$0")/common.sh"
+
+SELFTESTS=$CACHE/selftests-$FLAVOUR
+[ -x "$SELFTESTS/test_progs" ] || die "no test_progs in $SELFTESTS; run: make selftests"
+REPEAT=${REPEAT:-1}
+
+# The series' tests: every test_progs test the series adds. Until the
+# series has its own, upstream tests of the code it touches (struct_ops
+# links, cgroup links) prove the path end to end.
+series_tests() {
+	local t=() f
+	for f in memcg_ops memcg_async_reclaim struct_ops_cgroup memcg_ops_reliability; do
+		[ -f "$KDIR/tools/testing/selftests/bpf/prog_tests/$f.c" ] && t+=("$f")
+	done
+	if [ ${#t[@]} -eq 0 ]; then
+		t=(test_struct_ops_module cgroup_link)
+	fi
+	(IFS=,; echo "${t[*]}")
+}
+TESTS=${TESTS:-$(series_tests)}
+
+msg "running test_progs -t $TESTS ($REPEAT time(s)) in the VM"
+logs_before=$(readlink -f "$CACHE/vm-logs/last" 2>/dev/null || true)
+set +e
+"$TOP/scripts/vm.sh" "
+for i in \$(seq $REPEAT); do
+	echo \"=== run \$i/$REPEAT\"
+	./test_progs -t '$TESTS' || exit 1
+done"
+rc=$?
+set -e
+log=$(readlink -f "$CACHE/vm-logs/last")
+[ "$log" != "$logs_before" ] || die "the VM runner did not start"
+
+# Summaries printed by test_progs: "Summary: P/S PASSED, K SKIPPED, F FAILED".
+out=$log/console.log
+passed=0 failed=0 skipped=0
+if [ -f "$log/stdout" ]; then out=$log/stdout; fi
+while read -r p k f; do
+	passed=$((passed + p)); skipped=$((skipped + k)); failed=$((failed + f))
+done < <(sed -n 's/^Summary: \([0-9]*\)\/[0-9]* PASSED, \([0-9]*\) SKIPPED, \([0-9]*\) FAILED.*/\1 \2 \3/p' "$out")
+if [ $((passed + failed + skipped)) -eq 0 ]; then
+	echo "no test_progs summary found (log: $log)" >&2
+	failed=1
+fi
+if [ "$skipped" -gt 0 ]; then
+	echo "skipped tests count as failures here:" >&2
+	grep -E ':SKIP' "$out" | sort -u | sed 's/^/  /' >&2
+	failed=$((failed + skipped))
+fi
+[ -s "$log/splats.txt" ] && failed=$((failed + 1))
+[ $rc -eq 0 ] || [ $failed -gt 0 ] || failed=1
+echo
+echo "kernel: $(cat "$OUT/include/config/kernel.release" 2>/dev/null) ($FLAVOUR), tests: $TESTS, runs: $REPEAT, log: $log"
+echo "test_progs: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,108 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the built kernel in QEMU (virtme-ng, the toolchain root as the
+# guest's root filesystem) and run a command in it.
+#   vm.sh 'command ...'
+# Exit status: the command's; non-zero as well when the guest printed a
+# WARN, BUG, Oops, lockdep, KASAN, kmemleak, hung-task or RCU stall report,
+# or did not come back. The console log and the guest's dmesg are kept in
+# $CACHE/vm-logs/<time>/.
+# Environment: VM_MEM (2G), VM_CPUS (2), VM_KVM (auto|0|1), VM_TIMEOUT
+# (seconds, 3600), FLAVOUR (full|debug), VM_CWD (guest working directory).
+. "$(dirname "$0")/common.sh"
+
+[ $# -ge 1 ] || die "usage: vm.sh 'command'"
+cmd=$*
+image=$OUT/arch/x86/boot/bzImage
+[ -f "$image" ] || die "no kernel image $image; run: make kernel"
+VM_MEM=${VM_MEM:-2G}
+VM_CPUS=${VM_CPUS:-2}
+VM_TIMEOUT=${VM_TIMEOUT:-3600}
+VM_CWD=${VM_CWD:-$CACHE/selftests-$FLAVOUR}
+[ -d "$VM_CWD" ] || VM_CWD=/
+
+logs=$CACHE/vm-logs/$(date +%Y%m%d-%H%M%S)-$$
+mkdir -p "$logs"
+ln -sfn "$logs" "$CACHE/vm-logs/last"
+
+# The command runs from a script on a shared writable directory; the guest
+# writes its exit status and its dmesg there before powering off.
+printf '%s\n' "$cmd" >"$logs/cmd"
+cat >"$logs/guest.sh" <<EOT
+#!/bin/sh
+cd '$VM_CWD' 2>/dev/null || cd /
+ulimit -l unlimited 2>/dev/null
+/bin/sh '$logs/cmd'
+rc=\$?
+dmesg >'$logs/dmesg.txt' 2>&1
+echo \$rc >'$logs/rc'
+exit \$rc
+EOT
+chmod +x "$logs/guest.sh"
+
+# Nested KVM may hang while the guest decompresses its kernel: probe once
+# per host boot, fall back to TCG.
+kvm_ok() {
+	local probe=$CACHE/kvm-probe boot
+	boot=$(cat /proc/sys/kernel/random/boot_id)
+	if [ -f "$probe" ] && [ "$(head -1 "$probe")" = "$boot" ]; then
+		[ "$(tail -1 "$probe")" = ok ]
+		return
+	fi
+	local res=bad
+	if [ -w /dev/kvm ]; then
+		msg "probing KVM (once per host boot)"
+		if timeout 60 "$0.probe" >/dev/null 2>&1; then res=ok; fi
+	fi
+	printf '%s\n%s\n' "$boot" "$res" >"$probe"
+	[ $res = ok ]
+}
+
+vng_args=(--run "$image" --memory "$VM_MEM" --cpus "$VM_CPUS" --verbose
+	--rwdir "$logs" --rwdir "$CACHE/selftests-$FLAVOUR" --rwdir /tmp
+	--append "panic_on_warn=0 oops=panic softlockup_panic=0 hung_task_panic=0 nokaslr"
+	--user root)
+case "${VM_KVM:-auto}" in
+1) accel=kvm ;;
+0) accel=tcg ;;
+*) if [ -n "${VM_PROBING:-}" ]; then accel=kvm
+   elif VM_PROBING=1 kvm_ok; then accel=kvm; else accel=tcg; fi ;;
+esac
+if [ $accel = tcg ]; then
+	vng_args+=(--disable-kvm --qemu-opts "-cpu max")
+fi
+mkdir -p "$CACHE/selftests-$FLAVOUR"
+
+[ -n "${VM_PROBING:-}" ] || msg "vm: $(basename "$image") $FLAVOUR, $accel, $VM_CPUS cpus, $VM_MEM; logs in $logs"
+set +e
+timeout --foreground -k 10 "$VM_TIMEOUT" \
+	bash -c '. "$0"; in_root vng "$@"' "$TOP/scripts/common.sh" "${vng_args[@]}" -- "$logs/guest.sh" \
+	2>"$logs/console.log" | tee "$logs/stdout"
+vrc=${PIPESTATUS[0]}
+set -e
+
+rc=$(cat "$logs/rc" 2>/dev/null || true)
+[ -n "${VM_PROBING:-}" ] && { [ -n "$rc" ]; exit $?; }
+fail=0
+if [ -z "$rc" ]; then
+	echo "vm: the guest did not finish the command (vng exit $vrc, timeout ${VM_TIMEOUT}s); console: $logs/console.log" >&2
+	tail -40 "$logs/console.log" >&2
+	fail=1
+	rc=1
+fi
+# Kernel reports that fail a run, wherever they were printed.
+splat='WARNING: |BUG: |BUG kmalloc|Oops|general protection fault|Kernel panic|'\
+'possible recursive locking|possible circular locking|inconsistent lock state|'\
+'suspicious RCU usage|irq lock inversion|KASAN:|UBSAN:|kmemleak: [0-9]+ new suspected|'\
+'unreferenced object|rcu: INFO: .*detected stall|self-detected stall|'\
+'blocked for more than|soft lockup|hard LOCKUP|sleeping function called from invalid context|'\
+'refcount_t: |list_add corruption|list_del corruption'
+cat "$logs/console.log" "$logs/dmesg.txt" 2>/dev/null |
+	grep -E "$splat" | grep -v 'lockdep is turned off' | sort -u >"$logs/splats.txt" || true
+if [ -s "$logs/splats.txt" ]; then
+	echo "vm: the kernel reported problems (full log: $logs/console.log):" >&2
+	sed 's/^/  /' "$logs/splats.txt" | head -20 >&2
+	fail=1
+fi
+if [ $fail -ne 0 ] && [ "$rc" -eq 0 ]; then rc=1; fi
+exit "$rc"
