@@ -57,8 +57,8 @@ if [ $fail -eq 0 ] && [ ${#PATCHES[@]} -gt 0 ]; then
 fi
 
 # 3. Debian's patches vs the series.
-if [ -f "$KDIR/.git/debian-touched" ] || [ -f "$(git -C "$KDIR" rev-parse --git-common-dir)/debian-touched" ]; then
-	dt=$(git -C "$KDIR" rev-parse --git-common-dir)/debian-touched
+dt=$(cd "$KDIR" && cd "$(git rev-parse --git-common-dir)" && pwd)/debian-touched
+if [ -f "$dt" ]; then
 	overlap=$(comm -12 <(echo "$files" | sort -u) "$dt")
 	if [ -n "$overlap" ]; then
 		echo "FAIL: the series touches files Debian's patches changed in the base:" >&2
@@ -67,6 +67,9 @@ if [ -f "$KDIR/.git/debian-touched" ] || [ -f "$(git -C "$KDIR" rev-parse --git-
 	else
 		echo "debian:     none of the $(wc -l <"$dt") files Debian's patches changed is touched by the series"
 	fi
+elif [ "$KDIR" = "$CACHE/linux" ]; then
+	echo "FAIL: $dt is missing (recreate the tree: rm -rf $KDIR; make tree)" >&2
+	fail=1
 fi
 
 # 4. checkpatch --strict.

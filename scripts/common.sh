@@ -74,7 +74,7 @@ in_root() {
 	export TOP CACHE KDIR
 	[ -x "$ROOTFS/usr/bin/clang-$ROOT_CLANG" ] || die "toolchain root missing; run: make toolchain"
 	mkdir -p "$CACHE/ccache"
-	unshare --mount --propagation private -- /bin/bash -c '
+	flock -s "$CACHE/root.lock" unshare --mount --propagation private -- /bin/bash -c '
 		set -e
 		r=$1; shift
 		mount -t proc proc "$r/proc"
@@ -96,7 +96,13 @@ in_root() {
 # The subject and text of a cover letter written by git format-patch
 # (without the shortlog and diffstat that follow the text).
 cover_description() {
-	sed -n 's/^Subject: \(\[[^]]*\] *\)\{0,1\}//p' "$1" | head -1
+	# The Subject header, unfolded, without its [PATCH ...] prefix.
+	awk '
+		/^$/ { exit }
+		/^Subject: / { s = $0; insub = 1; next }
+		insub && /^[ \t]/ { s = s $0; next }
+		{ insub = 0 }
+		END { sub(/^Subject: (\[[^]]*\] *)?/, "", s); gsub(/[ \t]+/, " ", s); print s }' "$1"
 	echo
 	awk '
 		!hdr && /^$/ { hdr = 1; next }

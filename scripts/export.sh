@@ -43,9 +43,18 @@ if [ "$n" -gt 0 ]; then
 
 (cover letter text: git branch --edit-description $SERIES_BRANCH)"
 	[ -n "${COVER_DESC:-}" ] || git_k config "branch.$SERIES_BRANCH.description" "$desc"
+	# format-patch takes the cover letter from the description of the
+	# branch it formats: a scratch branch when exporting a given commit.
+	range_end=$head
+	if [ -n "${HEAD_REV:-}" ]; then
+		range_end=export-tmp-$$
+		git_k branch -f "$range_end" "$head"
+		git_k config "branch.$range_end.description" "$desc"
+		trap 'rm -rf "$tmp"; git_k branch -D "$range_end" >/dev/null 2>&1' EXIT
+	fi
 	git_k format-patch -q --zero-commit --no-signature --base="$base" \
 		--cover-letter --cover-from-description=subject \
-		--subject-prefix="PATCH bpf-next" -o "$tmp" "$base..$head"
+		--subject-prefix="PATCH bpf-next" -o "$tmp" "$base..$range_end"
 	# The cover letter gets the date of the newest patch, not "now".
 	last=$(git_k log -1 --format='%aD' "$head")
 	sed -i "0,/^Date: /s/^Date: .*/Date: $last/" "$tmp/0000-cover-letter.patch"

@@ -39,20 +39,28 @@ set -e
 log=$(readlink -f "$CACHE/vm-logs/last")
 [ "$log" != "$logs_before" ] || die "the VM runner did not start"
 
-# Summaries printed by test_progs: "Summary: P/S PASSED, K SKIPPED, F FAILED".
-out=$log/console.log
-passed=0 failed=0 skipped=0
-if [ -f "$log/stdout" ]; then out=$log/stdout; fi
-while read -r p k f; do
-	passed=$((passed + p)); skipped=$((skipped + k)); failed=$((failed + f))
-done < <(sed -n 's/^Summary: \([0-9]*\)\/[0-9]* PASSED, \([0-9]*\) SKIPPED, \([0-9]*\) FAILED.*/\1 \2 \3/p' "$out")
-if [ $((passed + failed + skipped)) -eq 0 ]; then
+# Count the leaves of test_progs' results: every subtest ("#12/3 name:OK"),
+# and every test without subtests ("#12 name:OK").
+out=$log/stdout
+read -r passed failed skipped < <(tr -d '\r' <"$out" | awk '
+	/^=== run / { run++ }
+	match($0, /^#[0-9]+(\/[0-9]+)?[ \t]+[^ \t]+:(OK|FAIL|SKIP)/) {
+		split($1, id, "/"); res = $2; sub(/.*:/, "", res)
+		if (id[2] != "") { sub_of[run " " id[1]] = 1; leaf[run " " $1] = res }
+		else top[run " " id[1]] = res
+	}
+	END {
+		for (k in leaf) n[leaf[k]]++
+		for (t in top) if (!(t in sub_of)) n[top[t]]++
+		print n["OK"] + 0, n["FAIL"] + 0, n["SKIP"] + 0
+	}')
+if ! grep -q '^Summary: ' "$out"; then
 	echo "no test_progs summary found (log: $log)" >&2
-	failed=1
+	failed=$((failed + 1))
 fi
 if [ "$skipped" -gt 0 ]; then
 	echo "skipped tests count as failures here:" >&2
-	grep -E ':SKIP' "$out" | sort -u | sed 's/^/  /' >&2
+	grep -E '^#[0-9/]+ .*:SKIP' "$out" | sort -u | sed 's/^/  /' >&2
 	failed=$((failed + skipped))
 fi
 [ -s "$log/splats.txt" ] && failed=$((failed + 1))

@@ -14,14 +14,42 @@ PKGS=(
 	clang-$ROOT_CLANG lld-$ROOT_CLANG llvm-$ROOT_CLANG libzstd-dev zlib1g-dev
 	libcap-dev pkg-config
 	virtme-ng python3-requests python3-argcomplete qemu-system-x86
-	busybox-static iproute2 procps util-linux stress-ng
+	busybox-static iproute2 procps util-linux mount udev stress-ng
 	python3-matplotlib
 )
+
+# Small additions on top of the packages; idempotent.
+root_fixups() {
+	local r=$1 t
+	# Unversioned names for the LLVM tools the kernel and selftests call.
+	for t in clang llc lld ld.lld llvm-strip llvm-objcopy llvm-readelf llvm-objdump llvm-ar llvm-nm; do
+		[ -e "$r/usr/lib/llvm-$ROOT_CLANG/bin/$t" ] || continue
+		ln -sf "/usr/lib/llvm-$ROOT_CLANG/bin/$t" "$r/usr/local/bin/$t"
+	done
+	# virtme-init powers the guest off with "poweroff -f"; the root has
+	# no init system, busybox provides it.
+	[ -e "$r/usr/sbin/poweroff" ] || ln -s /bin/busybox "$r/usr/sbin/poweroff"
+}
 
 stamp=$ROOTFS/.memcg-bpf-root
 want="rev=$ROOT_REV ${PKGS[*]}"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+	root_fixups "$ROOTFS"
 	exit 0
+fi
+
+# A root that only lacks packages gets them installed in place (it may be
+# in use by a build, so it is not replaced).
+if [ -f "$stamp" ] && [ "$(sed -n 's/^rev=\([0-9]*\) .*/\1/p' "$stamp")" = "$ROOT_REV" ]; then
+	msg "installing new packages into the toolchain root"
+	if in_root sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"' \
+		sh "${PKGS[@]}" >"$CACHE/root-apt.log" 2>&1; then
+		root_fixups "$ROOTFS"
+		echo "$want" >"$stamp"
+		exit 0
+	fi
+	tail -5 "$CACHE/root-apt.log"
+	msg "installing into the root failed; rebuilding it"
 fi
 
 command -v mmdebstrap >/dev/null || {
@@ -42,12 +70,14 @@ mmdebstrap --quiet --variant=apt --components=main \
 	"deb [signed-by=$key] $mirror $ROOT_SUITE main" \
 	"deb [signed-by=$key] $mirror $ROOT_SUITE-backports main" ||
 	die "mmdebstrap failed"
-# Unversioned names for the LLVM tools the kernel and selftests call.
-for t in clang llc lld ld.lld llvm-strip llvm-objcopy llvm-readelf llvm-objdump llvm-ar llvm-nm bpftool; do
-	[ -e "$ROOTFS.tmp/usr/bin/$t-$ROOT_CLANG" ] || [ -e "$ROOTFS.tmp/usr/lib/llvm-$ROOT_CLANG/bin/$t" ] || continue
-	ln -sf "/usr/lib/llvm-$ROOT_CLANG/bin/$t" "$ROOTFS.tmp/usr/local/bin/$t"
-done
+root_fixups "$ROOTFS.tmp"
+# Replace the root only while nobody uses it: every in_root() holds
+# root.lock shared. (Removing a directory that is a mount point in another
+# mount namespace would silently detach that mount under a running build.)
+exec 8>"$CACHE/root.lock"
+flock -x 8
 rm -rf "$ROOTFS"
 mv "$ROOTFS.tmp" "$ROOTFS"
 echo "$want" >"$stamp"
+flock -u 8
 msg "toolchain root ready: $(in_root clang --version | head -1)"

@@ -68,7 +68,7 @@ if git_k rev-parse -q --verify "refs/heads/$SERIES_BRANCH" >/dev/null; then
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	"$TOP/scripts/export.sh" --to "$tmp" --quiet
-	if diff -rq -x 0000-cover-letter.patch "$tmp" "$TOP/patches" >/dev/null 2>&1; then
+	if diff -rq -x 0000-cover-letter.patch -x EXPORTED "$tmp" "$TOP/patches" >/dev/null 2>&1; then
 		git_k checkout -q "$SERIES_BRANCH"
 		msg "tree up to date: $KDIR ($SERIES_BRANCH, $(git_k rev-list --count "$base_rev..$cur") patches)"
 		exit 0

@@ -69,14 +69,14 @@ case "${VM_KVM:-auto}" in
    elif VM_PROBING=1 kvm_ok; then accel=kvm; else accel=tcg; fi ;;
 esac
 if [ $accel = tcg ]; then
-	vng_args+=(--disable-kvm --qemu-opts "-cpu max")
+	vng_args+=(--disable-kvm "--qemu-opts=-cpu max")
 fi
 mkdir -p "$CACHE/selftests-$FLAVOUR"
 
 [ -n "${VM_PROBING:-}" ] || msg "vm: $(basename "$image") $FLAVOUR, $accel, $VM_CPUS cpus, $VM_MEM; logs in $logs"
 set +e
 timeout --foreground -k 10 "$VM_TIMEOUT" \
-	bash -c '. "$0"; in_root vng "$@"' "$TOP/scripts/common.sh" "${vng_args[@]}" -- "$logs/guest.sh" \
+	bash -c '. "$0"; cd /; in_root vng "$@"' "$TOP/scripts/common.sh" "${vng_args[@]}" --exec "$logs/guest.sh" \
 	2>"$logs/console.log" | tee "$logs/stdout"
 vrc=${PIPESTATUS[0]}
 set -e
@@ -98,7 +98,7 @@ splat='WARNING: |BUG: |BUG kmalloc|Oops|general protection fault|Kernel panic|'\
 'blocked for more than|soft lockup|hard LOCKUP|sleeping function called from invalid context|'\
 'refcount_t: |list_add corruption|list_del corruption'
 cat "$logs/console.log" "$logs/dmesg.txt" 2>/dev/null |
-	grep -E "$splat" | grep -v 'lockdep is turned off' | sort -u >"$logs/splats.txt" || true
+	tr -d "\r" | grep -E "$splat" | grep -v 'lockdep is turned off' | sort -u >"$logs/splats.txt" || true
 if [ -s "$logs/splats.txt" ]; then
 	echo "vm: the kernel reported problems (full log: $logs/console.log):" >&2
 	sed 's/^/  /' "$logs/splats.txt" | head -20 >&2
