@@ -11,17 +11,15 @@ SELFTESTS=$CACHE/selftests-$FLAVOUR
 [ -x "$SELFTESTS/test_progs" ] || die "no test_progs in $SELFTESTS; run: make selftests"
 REPEAT=${REPEAT:-1}
 
-# The series' tests: every test_progs test the series adds. Until the
-# series has its own, upstream tests of the code it touches (struct_ops
-# links, cgroup links) prove the path end to end.
+# The series' tests (every test_progs test it adds), and the upstream tests
+# of the code it changes: struct_ops links (every test with "struct_ops" in
+# its name), cgroup BPF links and their release, the memcg kfuncs.
 series_tests() {
 	local t=() f
 	for f in memcg_ops memcg_async_reclaim struct_ops_cgroup memcg_ops_reliability; do
 		[ -f "$KDIR/tools/testing/selftests/bpf/prog_tests/$f.c" ] && t+=("$f")
 	done
-	if [ ${#t[@]} -eq 0 ]; then
-		t=(test_struct_ops_module cgroup_link)
-	fi
+	t+=(struct_ops cgroup_link cgroup_attach_override cgroup_iter_memcg)
 	(IFS=,; echo "${t[*]}")
 }
 TESTS=${TESTS:-$(series_tests)}

@@ -14,7 +14,7 @@ PKGS=(
 	clang-$ROOT_CLANG lld-$ROOT_CLANG llvm-$ROOT_CLANG libzstd-dev zlib1g-dev
 	libcap-dev pkg-config
 	virtme-ng python3-requests python3-argcomplete qemu-system-x86
-	busybox-static iproute2 procps util-linux mount udev stress-ng
+	busybox-static iproute2 procps util-linux mount udev iputils-ping stress-ng
 	python3-matplotlib
 )
 
@@ -28,7 +28,8 @@ root_fixups() {
 	done
 	# virtme-init powers the guest off with "poweroff -f"; the root has
 	# no init system, busybox provides it.
-	[ -e "$r/usr/sbin/poweroff" ] || ln -s /bin/busybox "$r/usr/sbin/poweroff"
+	[ -e "$r/usr/sbin/poweroff" ] || [ -L "$r/usr/sbin/poweroff" ] ||
+		ln -s /bin/busybox "$r/usr/sbin/poweroff"
 }
 
 stamp=$ROOTFS/.memcg-bpf-root

@@ -59,7 +59,7 @@ kvm_ok() {
 }
 
 vng_args=(--run "$image" --memory "$VM_MEM" --cpus "$VM_CPUS" --verbose
-	--rwdir "$logs" --rwdir "$CACHE/selftests-$FLAVOUR" --rwdir /tmp
+	--rwdir "$logs" --rwdir "$CACHE/selftests-$FLAVOUR"
 	--append "panic_on_warn=0 oops=panic softlockup_panic=0 hung_task_panic=0 nokaslr"
 	--user root)
 case "${VM_KVM:-auto}" in
