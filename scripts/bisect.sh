@@ -7,8 +7,7 @@
 
 git_k() { git -C "$KDIR" "$@"; }
 [ -z "$(git_k status --porcelain --untracked-files=no)" ] || die "$KDIR has uncommitted changes"
-if [ "$KDIR" = "$CACHE/linux" ]; then base=$(git_k rev-parse "$BASE_BRANCH"); else
-	base=$(git_k merge-base "$SERIES_BRANCH" "${BASE:-HEAD}"); fi
+base=$(series_base)
 ok=$CACHE/bisect-ok
 touch "$ok"
 orig=$(git_k symbolic-ref -q --short HEAD || git_k rev-parse HEAD)

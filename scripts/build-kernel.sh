@@ -39,17 +39,22 @@ if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.config.fragments" 2>/dev/null)" !=
 		# but bpf_testmod's.
 		kmake mod2yesconfig
 	} >"$log" 2>&1 || { tail -30 "$log"; die "kernel configuration failed (log: $log)"; }
-	# Every option our fragments ask for must have taken effect.
+	# Every option our fragments ask for must have taken effect (the
+	# last fragment that sets an option wins, as in merge_config.sh).
 	miss=0
-	for f in "$TOP/configs/vm.config" "$TOP/configs/memcg-bpf.config" "${extra[@]}"; do
-		while read -r line; do
-			case "$line" in
-			CONFIG_*=n) opt=${line%%=*}
-				grep -q "^$opt=" "$OUT/.config" && { echo "  not applied: $line"; miss=1; } ;;
-			CONFIG_*=*) grep -qxF "$line" "$OUT/.config" || { echo "  not applied: $line"; miss=1; } ;;
-			esac
-		done <"$f"
-	done
+	while read -r line; do
+		case "$line" in
+		CONFIG_*=n) grep -q "^${line%%=*}=" "$OUT/.config" && { echo "  not applied: $line"; miss=1; } ;;
+		CONFIG_*=*) grep -qxF "$line" "$OUT/.config" || { echo "  not applied: $line"; miss=1; } ;;
+		"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *}
+			grep -q "^$opt=" "$OUT/.config" && { echo "  not applied: $line"; miss=1; } ;;
+		esac
+	done < <(awk '
+		/^CONFIG_[A-Za-z0-9_]+=/ { k = $0; sub(/=.*/, "", k) }
+		/^# CONFIG_[A-Za-z0-9_]+ is not set/ { k = $2 }
+		k != "" { if (!(k in v)) order[n++] = k; v[k] = $0; k = "" }
+		END { for (i = 0; i < n; i++) print v[order[i]] }' \
+		"$TOP/configs/vm.config" "$TOP/configs/memcg-bpf.config" "${extra[@]}")
 	[ $miss -eq 0 ] || die "config fragments not fully applied (a dependency is missing)"
 	echo "$sum" >"$OUT/.config.fragments"
 fi

@@ -110,3 +110,18 @@ cover_description() {
 		/^[^ ].* \([0-9]+\):$/ { exit }
 		{ print }' "$1" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
 }
+
+# The commit the series is applied on: the pinned base in the default tree;
+# in a user's KDIR, BASE if given, else the commit recorded when the series
+# was first applied there (git config branch.memcg-bpf.seriesbase), else HEAD.
+series_base() {
+	if [ "$KDIR" = "$CACHE/linux" ]; then
+		git -C "$KDIR" rev-parse "$BASE_BRANCH"
+	elif [ -n "${BASE:-}" ]; then
+		git -C "$KDIR" rev-parse --verify "$BASE^{commit}"
+	elif b=$(git -C "$KDIR" config "branch.$SERIES_BRANCH.seriesbase"); then
+		echo "$b"
+	else
+		git -C "$KDIR" rev-parse HEAD
+	fi
+}

@@ -25,10 +25,8 @@ git_k rev-parse -q --verify "$head^{commit}" >/dev/null ||
 	die "no branch $SERIES_BRANCH in $KDIR; run: make tree"
 if [ -n "${BASE_REV:-}" ]; then
 	base=$BASE_REV
-elif [ "$KDIR" = "$CACHE/linux" ]; then
-	base=$(git_k rev-parse "$BASE_BRANCH")
 else
-	base=$(git_k merge-base "$SERIES_BRANCH" "${BASE:-HEAD}")
+	base=$(series_base)
 fi
 n=$(git_k rev-list --count "$base..$head")
 

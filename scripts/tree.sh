@@ -46,18 +46,13 @@ make_base() {
 
 if [ "$KDIR" = "$CACHE/linux" ]; then
 	[ -d "$KDIR/.git" ] || make_base
-	BASE=${BASE:-$BASE_BRANCH}
 else
 	[ -d "$KDIR" ] || die "KDIR=$KDIR does not exist"
 	git_k rev-parse --git-dir >/dev/null 2>&1 || die "KDIR=$KDIR is not a git tree"
 	[ -f "$KDIR/Makefile" ] && [ -f "$KDIR/Kbuild" ] && [ -d "$KDIR/mm" ] ||
 		die "KDIR=$KDIR is not a Linux kernel tree"
-	BASE=${BASE:-HEAD}
-	if git_k rev-parse -q --verify "refs/heads/$SERIES_BRANCH" >/dev/null; then
-		BASE=${BASE_OVERRIDE:-$(git_k merge-base "$SERIES_BRANCH" "$BASE")}
-	fi
 fi
-base_rev=$(git_k rev-parse --verify "$BASE^{commit}") || die "no commit $BASE in $KDIR"
+base_rev=$(series_base) || die "no commit ${BASE:-HEAD} in $KDIR"
 
 [ -z "$(git_k status --porcelain --untracked-files=no)" ] ||
 	die "$KDIR has uncommitted changes; commit or stash them first"
@@ -84,6 +79,7 @@ fi
 
 git_k am --abort >/dev/null 2>&1 || true
 git_k checkout -q -B "$SERIES_BRANCH" "$base_rev"
+git_k config "branch.$SERIES_BRANCH.seriesbase" "$base_rev"
 if [ ${#PATCHES[@]} -eq 0 ]; then
 	msg "no patches in patches/: $SERIES_BRANCH = base"
 	exit 0
