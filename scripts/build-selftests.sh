@@ -15,8 +15,11 @@ flock 9
 log=$SELFTESTS/build.log
 msg "building test_progs in $SELFTESTS (log: $log)"
 start=$(date +%s)
-# test_progs plus the kernel modules and helpers it loads at run time.
+# test_progs plus the kernel modules and helpers it loads at run time. The
+# modules are built in the source tree (test_kmods/), which the flavours
+# share: build them anew for this kernel every time.
 targets=(test_progs)
+rm -f "$KDIR"/tools/testing/selftests/bpf/test_kmods/*.ko "$SELFTESTS"/*.ko
 if ! in_root make -C "$KDIR/tools/testing/selftests/bpf" -j"$JOBS" \
 	O="$OUT" OUTPUT="$SELFTESTS" VMLINUX_BTF="$OUT/vmlinux" \
 	CLANG=clang-$ROOT_CLANG LLC=llc LLVM_STRIP=llvm-strip \
@@ -25,8 +28,5 @@ if ! in_root make -C "$KDIR/tools/testing/selftests/bpf" -j"$JOBS" \
 	tail -15 "$log"
 	die "selftests build failed (log: $log)"
 fi
-# test_progs loads bpf_testmod.ko and friends from its own directory.
-for m in "$KDIR"/tools/testing/selftests/bpf/test_kmods/*.ko; do
-	[ -f "$m" ] && cp -f "$m" "$SELFTESTS/"
-done
+[ -f "$SELFTESTS/bpf_testmod.ko" ] || die "bpf_testmod.ko was not built (log: $log)"
 msg "test_progs built in $(( $(date +%s) - start )) s"
