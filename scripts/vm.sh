@@ -34,6 +34,12 @@ cd '$VM_CWD' 2>/dev/null || cd /
 ulimit -l unlimited 2>/dev/null
 /bin/sh '$logs/cmd'
 rc=\$?
+# The debug kernel has kmemleak: scan now, report what stays unreferenced.
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak; echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >'$logs/kmemleak.txt'
+fi
 dmesg >'$logs/dmesg.txt' 2>&1
 echo \$rc >'$logs/rc'
 exit \$rc
@@ -104,6 +110,10 @@ splat='WARNING: |BUG: |BUG kmalloc|Oops|general protection fault|Kernel panic|'\
 'refcount_t: |list_add corruption|list_del corruption'
 cat "$logs/console.log" "$logs/dmesg.txt" 2>/dev/null |
 	tr -d "\r" | grep -E "$splat" | grep -v 'lockdep is turned off' | sort -u >"$logs/splats.txt" || true
+if [ -s "$logs/kmemleak.txt" ]; then
+	n=$(grep -c '^unreferenced object' "$logs/kmemleak.txt")
+	echo "kmemleak: $n unreferenced object(s)" >>"$logs/splats.txt"
+fi
 if [ -s "$logs/splats.txt" ]; then
 	echo "vm: the kernel reported problems (full log: $logs/console.log):" >&2
 	sed 's/^/  /' "$logs/splats.txt" | head -20 >&2
