@@ -10,12 +10,13 @@
 #   make selftests   build test_progs against it
 #   make vm CMD=...  run a command in the VM
 #   make bisect      build the kernel at every patch of the series
+#   make bench       charge-path cost: base vs patched vs patched + program
 
 SHELL := /bin/bash
 S := scripts
-export FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT
+export FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT ROUNDS BENCH_ARGS
 
-.PHONY: all toolchain base tree export check kernel selftests vm test bisect help
+.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench help
 
 all: help
 help:
@@ -42,3 +43,5 @@ test: selftests
 	@$(S)/test.sh
 bisect: toolchain tree
 	@$(S)/bisect.sh
+bench: selftests
+	@$(S)/bench.sh

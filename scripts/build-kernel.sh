@@ -5,14 +5,31 @@
 # root. Builds are serialised by a lock: the machine has two cores.
 #   FLAVOUR=full   x86_64 defconfig + selftests/bpf config + configs/
 #   FLAVOUR=debug  the same + configs/debug.config (lockdep, KASAN, ...)
+#   FLAVOUR=base   the base without the series ($CACHE/linux-base, an
+#                  export of the series' base), configured as full: the
+#                  reference of `make bench`
 . "$(dirname "$0")/common.sh"
 
+src=$KDIR
 case "$FLAVOUR" in
 full) extra=() ;;
 debug) extra=("$TOP/configs/debug.config") ;;
-*) die "unknown FLAVOUR=$FLAVOUR (full or debug)" ;;
+base) extra=(); src=$CACHE/linux-base ;;
+*) die "unknown FLAVOUR=$FLAVOUR (full, debug or base)" ;;
 esac
 [ -f "$KDIR/Makefile" ] || die "no kernel tree at $KDIR; run: make tree"
+if [ "$FLAVOUR" = base ]; then
+	# An export of the base commit, made once and kept (the stamp names
+	# the commit): its mtimes stay, so rebuilds are incremental.
+	b=$(series_base)
+	if [ "$(cat "$src/.base-commit" 2>/dev/null)" != "$b" ]; then
+		need_space "$CACHE" 2000 "the base source tree"
+		rm -rf "$src"
+		mkdir -p "$src"
+		git -C "$KDIR" archive "$b" | tar -x -C "$src"
+		echo "$b" >"$src/.base-commit"
+	fi
+fi
 
 st=$KDIR/tools/testing/selftests/bpf
 fragments=("$st/config" "$st/config.vm" "$st/config.x86_64"
@@ -25,14 +42,14 @@ exec 9>"$CACHE/build.lock"
 flock 9
 
 log=$OUT/build.log
-kmake() { in_root make -C "$KDIR" O="$OUT" -j"$JOBS" "$@"; }
+kmake() { in_root make -C "$src" O="$OUT" -j"$JOBS" "$@"; }
 
 sum=$(cat "${fragments[@]}" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.config.fragments" 2>/dev/null)" != "$sum" ]; then
 	msg "configuring the $FLAVOUR kernel"
 	{
 		kmake x86_64_defconfig
-		in_root "$KDIR/scripts/kconfig/merge_config.sh" -m -O "$OUT" \
+		in_root "$src/scripts/kconfig/merge_config.sh" -m -O "$OUT" \
 			"$OUT/.config" "${fragments[@]}"
 		kmake olddefconfig
 		# Everything built in: the VM then needs no module loading
@@ -66,4 +83,4 @@ if ! kmake bzImage modules >"$log" 2>&1; then
 	tail -15 "$log"
 	die "kernel build failed (log: $log)"
 fi
-msg "kernel built in $(( $(date +%s) - start )) s: $(in_root make -s -C "$KDIR" O="$OUT" kernelrelease)"
+msg "kernel built in $(( $(date +%s) - start )) s: $(in_root make -s -C "$src" O="$OUT" kernelrelease)"

@@ -13,12 +13,13 @@ exec 9>"$CACHE/build.lock"
 flock 9
 
 log=$SELFTESTS/build.log
-msg "building test_progs in $SELFTESTS (log: $log)"
+msg "building test_progs and bench in $SELFTESTS (log: $log)"
 start=$(date +%s)
-# test_progs plus the kernel modules and helpers it loads at run time. The
-# modules are built in the source tree (test_kmods/), which the flavours
-# share: build them anew for this kernel every time.
-targets=(test_progs)
+# test_progs plus the kernel modules and helpers it loads at run time, and
+# the benchmark runner (make bench). The modules are built in the source
+# tree (test_kmods/), which the flavours share: build them anew for this
+# kernel every time.
+targets=(test_progs bench)
 rm -f "$KDIR"/tools/testing/selftests/bpf/test_kmods/*.ko "$SELFTESTS"/*.ko
 if ! in_root make -C "$KDIR/tools/testing/selftests/bpf" -j"$JOBS" \
 	O="$OUT" OUTPUT="$SELFTESTS" VMLINUX_BTF="$OUT/vmlinux" \
@@ -29,4 +30,4 @@ if ! in_root make -C "$KDIR/tools/testing/selftests/bpf" -j"$JOBS" \
 	die "selftests build failed (log: $log)"
 fi
 [ -f "$SELFTESTS/bpf_testmod.ko" ] || die "bpf_testmod.ko was not built (log: $log)"
-msg "test_progs built in $(( $(date +%s) - start )) s"
+msg "test_progs and bench built in $(( $(date +%s) - start )) s"
