@@ -1,8 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Prove the series bisectable: build the kernel (and libbpf, bpftool's
-# library) at every commit of the series. A commit that built once is
-# remembered by its tree hash in $CACHE/bisect-ok.
+# Prove the series bisectable: at every commit of the series, build
+#  - the kernel in a small configuration with everything the series
+#    compiles (configs/bisect/bpf-memcg.config on tinyconfig),
+#  - bpftool, with the libbpf it builds,
+# and, at the commits that touch mm/ or the memcg and task headers, the
+# kernel without BPF (memcg-nobpf) and without memcg (bpf-nomemcg), where
+# the series' stubs are compiled. The complete configuration is built by
+# `make kernel` at the head of the series. A (commit tree, build) pair
+# that succeeded once is remembered in $CACHE/bisect-ok.
 . "$(dirname "$0")/common.sh"
 
 git_k() { git -C "$KDIR" "$@"; }
@@ -12,20 +18,37 @@ ok=$CACHE/bisect-ok
 touch "$ok"
 orig=$(git_k symbolic-ref -q --short HEAD || git_k rev-parse HEAD)
 trap 'git_k checkout -q "$orig"' EXIT
+
+# build NAME: run one build of the checked-out commit
+build() {
+	case "$1" in
+	tools)
+		in_root make -s -C "$KDIR/tools/bpf/bpftool" \
+			OUTPUT="$CACHE/bisect-bpftool/" -j"$JOBS" >"$CACHE/bisect-tools.log" 2>&1 ;;
+	*) FLAVOUR=bisect-$1 "$TOP/scripts/build-kernel.sh" ;;
+	esac
+}
+
 n=0 total=$(git_k rev-list --count "$base..$SERIES_BRANCH")
+start=$(date +%s)
 for c in $(git_k rev-list --reverse "$base..$SERIES_BRANCH"); do
 	n=$((n + 1))
 	tree=$(git_k rev-parse "$c^{tree}")
 	subj=$(git_k log -1 --format=%s "$c")
-	if grep -qx "$tree" "$ok"; then
-		echo "[$n/$total] ok (built before): $subj"
-		continue
+	builds=(bpf-memcg tools)
+	if git_k diff --name-only "$c^" "$c" |
+		grep -qE '^(mm/|include/linux/(memcontrol|sched)\.h)'; then
+		builds+=(memcg-nobpf bpf-nomemcg)
 	fi
-	msg "[$n/$total] building: $subj"
-	git_k checkout -q "$c"
-	"$TOP/scripts/build-kernel.sh" || die "patch $n/$total does not build: $subj"
-	in_root make -s -C "$KDIR/tools/lib/bpf" OUTPUT="$CACHE/bisect-libbpf/" -j"$JOBS" >/dev/null ||
-		die "patch $n/$total: libbpf does not build: $subj"
-	echo "$tree" >>"$ok"
+	for b in "${builds[@]}"; do
+		if grep -qx "$tree $b" "$ok"; then
+			echo "[$n/$total] $b: ok (built before): $subj"
+			continue
+		fi
+		msg "[$n/$total] $b: building: $subj"
+		git_k checkout -q "$c"
+		build "$b" || die "patch $n/$total does not build ($b): $subj"
+		echo "$tree $b" >>"$ok"
+	done
 done
-echo "bisect: all $total patches build"
+echo "bisect: all $total patches build ($(( $(date +%s) - start )) s)"

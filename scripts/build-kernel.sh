@@ -8,15 +8,29 @@
 #   FLAVOUR=base   the base without the series ($CACHE/linux-base, an
 #                  export of the series' base), configured as full: the
 #                  reference of `make bench`
+#   FLAVOUR=bisect-NAME  tinyconfig + configs/bisect/NAME.config, bzImage
+#                  only: the small builds of `make bisect`
 . "$(dirname "$0")/common.sh"
 
 src=$KDIR
+basecfg=x86_64_defconfig
+targets=(bzImage modules)
+st=$KDIR/tools/testing/selftests/bpf
+upstream=("$st/config" "$st/config.vm" "$st/config.x86_64")
+# Ours: checked to have taken effect after configuration
+own=("$TOP/configs/vm.config" "$TOP/configs/memcg-bpf.config")
 case "$FLAVOUR" in
-full) extra=() ;;
-debug) extra=("$TOP/configs/debug.config") ;;
-base) extra=(); src=$CACHE/linux-base ;;
-*) die "unknown FLAVOUR=$FLAVOUR (full, debug or base)" ;;
+full) ;;
+debug) own+=("$TOP/configs/debug.config") ;;
+base) src=$CACHE/linux-base ;;
+bisect-*)
+	basecfg=tinyconfig
+	targets=(bzImage)
+	upstream=()
+	own=("$TOP/configs/bisect/${FLAVOUR#bisect-}.config") ;;
+*) die "unknown FLAVOUR=$FLAVOUR (full, debug, base or bisect-NAME)" ;;
 esac
+fragments=("${upstream[@]}" "${own[@]}")
 [ -f "$KDIR/Makefile" ] || die "no kernel tree at $KDIR; run: make tree"
 if [ "$FLAVOUR" = base ]; then
 	# An export of the base commit, made once and kept (the stamp names
@@ -31,9 +45,6 @@ if [ "$FLAVOUR" = base ]; then
 	fi
 fi
 
-st=$KDIR/tools/testing/selftests/bpf
-fragments=("$st/config" "$st/config.vm" "$st/config.x86_64"
-	"$TOP/configs/vm.config" "$TOP/configs/memcg-bpf.config" "${extra[@]}")
 for f in "${fragments[@]}"; do [ -f "$f" ] || die "missing config fragment $f"; done
 
 need_space "$CACHE" 6000 "the kernel build"
@@ -48,13 +59,13 @@ sum=$(cat "${fragments[@]}" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.config.fragments" 2>/dev/null)" != "$sum" ]; then
 	msg "configuring the $FLAVOUR kernel"
 	{
-		kmake x86_64_defconfig
+		kmake $basecfg
 		in_root "$src/scripts/kconfig/merge_config.sh" -m -O "$OUT" \
 			"$OUT/.config" "${fragments[@]}"
 		kmake olddefconfig
 		# Everything built in: the VM then needs no module loading
 		# but bpf_testmod's.
-		kmake mod2yesconfig
+		[ "$basecfg" = tinyconfig ] || kmake mod2yesconfig
 	} >"$log" 2>&1 || { tail -30 "$log"; die "kernel configuration failed (log: $log)"; }
 	# Every option our fragments ask for must have taken effect (the
 	# last fragment that sets an option wins, as in merge_config.sh).
@@ -71,14 +82,14 @@ if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.config.fragments" 2>/dev/null)" !=
 		/^# CONFIG_[A-Za-z0-9_]+ is not set/ { k = $2 }
 		k != "" { if (!(k in v)) order[n++] = k; v[k] = $0; k = "" }
 		END { for (i = 0; i < n; i++) print v[order[i]] }' \
-		"$TOP/configs/vm.config" "$TOP/configs/memcg-bpf.config" "${extra[@]}")
+		"${own[@]}")
 	[ $miss -eq 0 ] || die "config fragments not fully applied (a dependency is missing)"
 	echo "$sum" >"$OUT/.config.fragments"
 fi
 
 msg "building the $FLAVOUR kernel in $OUT (log: $log)"
 start=$(date +%s)
-if ! kmake bzImage modules >"$log" 2>&1; then
+if ! kmake "${targets[@]}" >"$log" 2>&1; then
 	grep -E 'error|Error' "$log" | head -30
 	tail -15 "$log"
 	die "kernel build failed (log: $log)"
