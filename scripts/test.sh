@@ -16,7 +16,7 @@ REPEAT=${REPEAT:-1}
 # its name), cgroup BPF links and their release, the memcg kfuncs.
 series_tests() {
 	local t=() f
-	for f in memcg_ops memcg_async_reclaim struct_ops_cgroup memcg_ops_reliability; do
+	for f in memcg_ops struct_ops_cgroup; do
 		[ -f "$KDIR/tools/testing/selftests/bpf/prog_tests/$f.c" ] && t+=("$f")
 	done
 	t+=(struct_ops cgroup_link cgroup_attach_override cgroup_iter_memcg)

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Asynchronous reclaim: memcg_charged notices that a cgroup nears its
+ * limit and queues a bpf_wq, whose sleepable callback reclaims with
+ * bpf_try_to_free_mem_cgroup_pages() until usage is back at the target.
+ */
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "bpf_experimental.h"
+
+char _license[] SEC("license") = "GPL";
+
+#define PAGE_SIZE	4096
+
+struct elem {
+	struct bpf_wq wq;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, int);
+	__type(value, struct elem);
+} works SEC(".maps");
+
+/* Written by the test */
+__u64 cgid;		/* the cgroup to keep below its limit */
+__u64 trigger;		/* bytes: start reclaiming above this usage */
+__u64 target;		/* bytes: reclaim down to this usage */
+__u32 throttle_ms;	/* delay charges above trigger by this much */
+
+/* Written by the programs */
+__u32 queued;		/* a reclaim work is queued or running */
+__u64 nr_queued;	/* bpf_wq_start() calls */
+__u64 nr_runs;		/* callback runs */
+__u64 nr_reclaimed;	/* pages, summed returns of the kfunc */
+__u64 nr_throttled;	/* charges delayed */
+__u64 nr_errors;
+long last_error;
+
+/* Reclaim from the cgroup until its usage is at the target. */
+static int reclaim_cb(void *map, int *key, void *value)
+{
+	struct mem_cgroup *memcg;
+	struct cgroup *cgrp;
+	__u64 usage;
+	long ret = 0;
+
+	__sync_fetch_and_add(&nr_runs, 1);
+	cgrp = bpf_cgroup_from_id(cgid);
+	if (!cgrp)
+		goto done;
+	memcg = bpf_get_mem_cgroup(&cgrp->self);
+	bpf_cgroup_release(cgrp);
+	if (!memcg)
+		goto done;
+
+	usage = bpf_mem_cgroup_usage(memcg);
+	if (usage > target) {
+		ret = bpf_try_to_free_mem_cgroup_pages(memcg,
+				(usage - target) / PAGE_SIZE, 0,
+				BPF_MEMCG_RECLAIM_MAY_SWAP | BPF_MEMCG_RECLAIM_PROACTIVE, -1);
+		if (ret < 0) {
+			__sync_fetch_and_add(&nr_errors, 1);
+			last_error = ret;
+		} else {
+			__sync_fetch_and_add(&nr_reclaimed, ret);
+		}
+	}
+	usage = bpf_mem_cgroup_usage(memcg);
+	bpf_put_mem_cgroup(memcg);
+
+	/* Still above the target and making progress: once more. */
+	if (usage > target && ret > 0) {
+		struct elem *e = value;
+
+		if (!bpf_wq_start(&e->wq, 0)) {
+			__sync_fetch_and_add(&nr_queued, 1);
+			return 0;
+		}
+	}
+done:
+	queued = 0;
+	return 0;
+}
+
+SEC("struct_ops/memcg_charged")
+unsigned int BPF_PROG(reclaim_charged, struct mem_cgroup *memcg,
+		      unsigned int nr_pages)
+{
+	struct elem *e;
+	int key = 0;
+
+	if (memcg->css.cgroup->kn->id != cgid ||
+	    bpf_mem_cgroup_usage(memcg) <= trigger)
+		return 0;
+
+	if (!__sync_val_compare_and_swap(&queued, 0, 1)) {
+		e = bpf_map_lookup_elem(&works, &key);
+		if (e && !bpf_wq_start(&e->wq, 0)) {
+			__sync_fetch_and_add(&nr_queued, 1);
+		} else {
+			__sync_fetch_and_add(&nr_errors, 1);
+			queued = 0;
+		}
+	}
+	if (!throttle_ms)
+		return 0;
+	__sync_fetch_and_add(&nr_throttled, 1);
+	return throttle_ms;
+}
+
+SEC(".struct_ops.link")
+struct memcg_bpf_ops async_reclaim = {
+	.memcg_charged = (void *)reclaim_charged,
+};
+
+/* Run once by the test before attaching: set up the work. */
+SEC("syscall")
+int init_work(void *ctx)
+{
+	struct elem *e;
+	int key = 0;
+
+	e = bpf_map_lookup_elem(&works, &key);
+	if (!e)
+		return 1;
+	if (bpf_wq_init(&e->wq, &works, 0))
+		return 2;
+	if (bpf_wq_set_callback(&e->wq, reclaim_cb, 0))
+		return 3;
+	return 0;
+}
+
+/* Arguments and result of try_reclaim */
+__u64 arg_nr_pages;
+__u32 arg_gfp;
+__u32 arg_options;
+int arg_swappiness;
+long result;
+
+/* Call the kfunc once with the arguments above, on cgid */
+SEC("syscall")
+int try_reclaim(void *ctx)
+{
+	struct mem_cgroup *memcg;
+	struct cgroup *cgrp;
+
+	cgrp = bpf_cgroup_from_id(cgid);
+	if (!cgrp)
+		return 1;
+	memcg = bpf_get_mem_cgroup(&cgrp->self);
+	bpf_cgroup_release(cgrp);
+	if (!memcg)
+		return 2;
+	result = bpf_try_to_free_mem_cgroup_pages(memcg, arg_nr_pages, arg_gfp,
+						  arg_options, arg_swappiness);
+	bpf_put_mem_cgroup(memcg);
+	return 0;
+}
