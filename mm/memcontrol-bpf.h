@@ -45,7 +45,9 @@ struct memcg_bpf_ops {
 	 * most %MEMCG_BPF_MAX_DELAY_MS (2 seconds, the cap of the memory.high
 	 * penalty). Several charges before one return sleep once, for the
 	 * longest of their delays. No delay applies to kernel threads and
-	 * to charges made outside of a task's context (interrupts).
+	 * to charges made outside of a task's context (interrupts). A
+	 * memory.high penalty already served inside the kernel, by the
+	 * synchronous reclaim of a large charge, is not deducted.
 	 */
 	unsigned int (*memcg_charged)(struct mem_cgroup *memcg,
 				      unsigned int nr_pages);
@@ -53,6 +55,12 @@ struct memcg_bpf_ops {
 	/**
 	 * @memcg_uncharged: Pages were uncharged from @memcg's page counter
 	 * (freed, or returned from the per-CPU charge stock).
+	 *
+	 * The two hooks report events, they are not a ledger: pages charged
+	 * where no hook is called (charges that cannot spin, the replacement
+	 * of a page cache folio) are uncharged with one, and the charges of a
+	 * removed cgroup move to its parent. bpf_mem_cgroup_usage() gives the
+	 * usage itself.
 	 */
 	void (*memcg_uncharged)(struct mem_cgroup *memcg,
 				unsigned int nr_pages);
@@ -73,7 +81,8 @@ struct memcg_bpf_ops {
 	 * @below_min: Decide whether reclaim treats @memcg as protected by
 	 * memory.min, which it never reclaims from. @emin is its effective
 	 * min protection and @usage its usage, in pages; the kernel's own
-	 * answer is @emin >= @usage. Called where @below_low is.
+	 * answer is @emin >= @usage. Asked before @below_low, which is not
+	 * asked for a memcg below min; with the multi-gen LRU also when aging.
 	 */
 	bool (*below_min)(struct mem_cgroup *memcg, unsigned long emin,
 			  unsigned long usage);
@@ -81,8 +90,8 @@ struct memcg_bpf_ops {
 	/**
 	 * @handle_cgroup_online: @memcg comes under this policy: the policy
 	 * is attached to its cgroup or an ancestor's, or the memcg is
-	 * created under it. Called once before any other hook sees @memcg,
-	 * with cgroup_mutex held.
+	 * created under it. Called with cgroup_mutex held, before any other
+	 * hook of this policy sees @memcg.
 	 */
 	void (*handle_cgroup_online)(struct mem_cgroup *memcg);
 
@@ -90,8 +99,11 @@ struct memcg_bpf_ops {
 	 * @handle_cgroup_offline: @memcg leaves this policy: its cgroup is
 	 * removed, or the policy is detached or overridden by a policy
 	 * attached below it. Called once for each @handle_cgroup_online,
-	 * with cgroup_mutex held. Charge and uncharge hooks can still see
-	 * @memcg until its last page is uncharged.
+	 * with cgroup_mutex held. When the policy is detached or overridden,
+	 * it is called after the other hooks of this policy are done with
+	 * @memcg. When the cgroup is removed, the memcg may live on while it
+	 * holds charges: the other hooks can see it until the policy in
+	 * effect for it changes, which then stops silently.
 	 */
 	void (*handle_cgroup_offline)(struct mem_cgroup *memcg);
 };

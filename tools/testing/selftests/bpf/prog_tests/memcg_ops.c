@@ -14,6 +14,7 @@
 #include <test_progs.h>
 #include "cgroup_helpers.h"
 #include "testing_helpers.h"
+#include "cap_helpers.h"
 #include "memcg_ops.skel.h"
 #include "memcg_ops_fail__proto.skel.h"
 #include "memcg_ops_fail__reclaim.skel.h"
@@ -584,6 +585,7 @@ static void test_attach_errors(struct memcg_ops *skel)
 	struct bpf_map *map = skel->maps.policy_a;
 	int cg = -1, nomem = -1, file = -1;
 	struct bpf_link *link;
+	__u64 caps;
 
 	cg = create_and_get_cgroup("/mo_err");
 	/* memory is not enabled in /mo_err's subtree_control */
@@ -604,6 +606,12 @@ static void test_attach_errors(struct memcg_ops *skel)
 		bpf_link__destroy(link);
 	else
 		ASSERT_EQ(errno, EOPNOTSUPP, "global attach errno");
+	/* A policy acts on the memory of every task below its cgroup */
+	if (ASSERT_OK(cap_disable_effective(1ULL << CAP_SYS_ADMIN, &caps),
+		      "drop CAP_SYS_ADMIN")) {
+		attach_fails(map, cg, 0, EPERM, "without CAP_SYS_ADMIN");
+		cap_enable_effective(caps, NULL);
+	}
 	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
 out:
 	if (file >= 0)

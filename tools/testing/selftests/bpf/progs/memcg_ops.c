@@ -40,7 +40,11 @@ static struct memcg_ops_stat *stat_of(struct mem_cgroup *memcg)
 	return bpf_map_lookup_elem(&stats, &cgid);
 }
 
-/* A memcg comes under policy @tag: it must not be under another one. */
+/*
+ * A memcg comes under policy @tag (a bit): it must not be under it yet.
+ * The online hook of the policy a memcg moves to runs before the offline
+ * hook of the one it leaves.
+ */
 static void on_online(struct mem_cgroup *memcg, __u32 tag)
 {
 	struct memcg_ops_stat zero = {}, *st;
@@ -52,9 +56,9 @@ static void on_online(struct mem_cgroup *memcg, __u32 tag)
 		__sync_fetch_and_add(&errors, 1);
 		return;
 	}
-	if (st->policy)
+	if (st->policy & tag)
 		__sync_fetch_and_add(&errors, 1);
-	st->policy = tag;
+	st->policy |= tag;
 	__sync_fetch_and_add(&st->online, 1);
 }
 
@@ -67,16 +71,16 @@ static void on_offline(struct mem_cgroup *memcg, __u32 tag)
 		__sync_fetch_and_add(&errors, 1);
 		return;
 	}
-	if (st->policy != tag)
+	if (!(st->policy & tag))
 		__sync_fetch_and_add(&errors, 1);
-	st->policy = 0;
+	st->policy &= ~tag;
 	__sync_fetch_and_add(&st->offline, 1);
 }
 
 #define TAG_A		1
 #define TAG_B		2
-#define TAG_THROTTLE	3
-#define TAG_PROTECT	4
+#define TAG_THROTTLE	4
+#define TAG_PROTECT	8
 
 SEC("struct_ops/handle_cgroup_online")
 void BPF_PROG(online_a, struct mem_cgroup *memcg)

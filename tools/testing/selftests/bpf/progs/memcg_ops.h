@@ -11,7 +11,7 @@ struct memcg_ops_stat {
 	__u64 uncharged;	/* pages, memcg_uncharged */
 	__u32 online;		/* handle_cgroup_online calls */
 	__u32 offline;		/* handle_cgroup_offline calls */
-	__u32 policy;		/* tag of the policy it is under, 0 if none */
+	__u32 policy;		/* tags of the policies it is under */
 	__u32 delayed;		/* memcg_charged returned a delay */
 	__u32 below_low;	/* below_low calls */
 	__u32 below_min;	/* below_min calls */

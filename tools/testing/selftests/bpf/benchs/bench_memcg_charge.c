@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The memory controller's charge path: page faults of fresh anonymous
+ * memory in a cgroup, then MADV_DONTNEED, so that every page is charged
+ * and uncharged. memcg-charge runs without a policy (on any kernel),
+ * memcg-charge-bpf with a memcg_bpf_ops whose hooks do nothing attached
+ * to the cgroup. Hits are pages.
+ */
+#include <sys/mman.h>
+#include "bench.h"
+#include "cgroup_helpers.h"
+#include "memcg_charge_bench.skel.h"
+
+#define REGION		(16UL << 20)
+#define CG		"/bench_memcg_charge"
+
+static struct ctx {
+	struct memcg_charge_bench *skel;
+	struct bpf_link *link;
+	struct counter hits;
+	long page_size;
+	char *region;
+	int cg_fd;
+} ctx;
+
+static void validate(void)
+{
+	if (env.producer_cnt != 1) {
+		fprintf(stderr, "benchmark doesn't support multi-producer!\n");
+		exit(1);
+	}
+	if (env.consumer_cnt != 0) {
+		fprintf(stderr, "benchmark doesn't support consumer!\n");
+		exit(1);
+	}
+}
+
+static void *producer(void *input)
+{
+	unsigned long off, pages = REGION / ctx.page_size;
+
+	while (true) {
+		for (off = 0; off < REGION; off += ctx.page_size)
+			ctx.region[off] = 1;
+		if (madvise(ctx.region, REGION, MADV_DONTNEED)) {
+			fprintf(stderr, "madvise failed: %d\n", -errno);
+			exit(1);
+		}
+		atomic_add(&ctx.hits.value, pages);
+	}
+	return NULL;
+}
+
+static void measure(struct bench_res *res)
+{
+	res->hits = atomic_swap(&ctx.hits.value, 0);
+}
+
+static void setup_cgroup(void)
+{
+	ctx.page_size = sysconf(_SC_PAGESIZE);
+	if (setup_cgroup_environment()) {
+		fprintf(stderr, "failed to set up cgroups\n");
+		exit(1);
+	}
+	ctx.cg_fd = create_and_get_cgroup(CG);
+	if (ctx.cg_fd < 0 || join_cgroup(CG)) {
+		fprintf(stderr, "failed to create or join %s\n", CG);
+		exit(1);
+	}
+	ctx.region = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ctx.region == MAP_FAILED) {
+		fprintf(stderr, "mmap failed: %d\n", -errno);
+		exit(1);
+	}
+	/* One charge per page fault, no THP */
+	madvise(ctx.region, REGION, MADV_NOHUGEPAGE);
+}
+
+static void setup_base(void)
+{
+	setup_cgroup();
+}
+
+static void setup_bpf(void)
+{
+	LIBBPF_OPTS(bpf_struct_ops_opts, opts);
+
+	setup_cgroup();
+	setup_libbpf();
+	ctx.skel = memcg_charge_bench__open_and_load();
+	if (!ctx.skel) {
+		fprintf(stderr, "failed to load memcg_charge_bench\n");
+		exit(1);
+	}
+	opts.cgroup_fd = ctx.cg_fd;
+	ctx.link = bpf_map__attach_struct_ops_opts(ctx.skel->maps.bench_ops, &opts);
+	if (!ctx.link) {
+		fprintf(stderr, "failed to attach memcg_bpf_ops: %d\n", -errno);
+		exit(1);
+	}
+}
+
+const struct bench bench_memcg_charge = {
+	.name = "memcg-charge",
+	.validate = validate,
+	.setup = setup_base,
+	.producer_thread = producer,
+	.measure = measure,
+	.report_progress = hits_drops_report_progress,
+	.report_final = hits_drops_report_final,
+};
+
+const struct bench bench_memcg_charge_bpf = {
+	.name = "memcg-charge-bpf",
+	.validate = validate,
+	.setup = setup_bpf,
+	.producer_thread = producer,
+	.measure = measure,
+	.report_progress = hits_drops_report_progress,
+	.report_final = hits_drops_report_final,
+};
