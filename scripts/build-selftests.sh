@@ -31,3 +31,30 @@ if ! in_root make -C "$KDIR/tools/testing/selftests/bpf" -j"$JOBS" \
 fi
 [ -f "$SELFTESTS/bpf_testmod.ko" ] || die "bpf_testmod.ko was not built (log: $log)"
 msg "test_progs and bench built in $(( $(date +%s) - start )) s"
+
+# The series' samples/bpf loader, if it has one, into $SELFTESTS/samples
+# (by hand: samples/bpf's Makefile builds in the source tree).
+if [ -f "$KDIR/samples/bpf/memcg.bpf.c" ]; then
+	S=$SELFTESTS/samples
+	mkdir -p "$S"
+	slog=$S/build.log
+	if ! in_root /bin/sh -ec '
+		K=$1 SF=$2 S=$3 V=$4
+		cd "$S"
+		$SF/tools/sbin/bpftool btf dump file "$V" format c >vmlinux.h
+		clang-'"$ROOT_CLANG"' -g -O2 --target=bpf -D__TARGET_ARCH_x86 -Wall \
+			-Wno-compare-distinct-pointer-types -I$K/include -I. \
+			-I$K/samples/bpf -I$K/tools/include -I$SF/tools/include \
+			-c $K/samples/bpf/memcg.bpf.c -o memcg.bpf.o
+		$SF/tools/sbin/bpftool gen object memcg.lbpf.o memcg.bpf.o
+		$SF/tools/sbin/bpftool gen skeleton memcg.lbpf.o name memcg >memcg.skel.h
+		gcc -Wall -O2 -I. -I$K/tools/include/uapi -I$SF/tools/include \
+			-I$K/tools/include -I$K/tools/lib -I$K/tools/testing/selftests/bpf \
+			-o memcg $K/samples/bpf/memcg.c $SF/tools/build/libbpf/libbpf.a \
+			-lelf -lz -lzstd
+	' sh "$KDIR" "$SELFTESTS" "$S" "$OUT/vmlinux" >"$slog" 2>&1; then
+		tail -15 "$slog"
+		die "samples/bpf/memcg build failed (log: $slog)"
+	fi
+	msg "samples/bpf/memcg built: $S/memcg"
+fi

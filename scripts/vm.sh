@@ -23,7 +23,7 @@ VM_CWD=${VM_CWD:-$CACHE/selftests-$FLAVOUR}
 
 logs=$CACHE/vm-logs/$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p "$logs"
-ln -sfn "$logs" "$CACHE/vm-logs/last"
+[ -n "${VM_PROBING:-}" ] || ln -sfn "$logs" "$CACHE/vm-logs/last"
 
 # The command runs from a script on a shared writable directory; the guest
 # writes its exit status and its dmesg there before powering off.

@@ -25,6 +25,13 @@
 #define MB		(1024 * 1024)
 #define WAIT_MS		10000
 
+/* A MAP_SHARED page through which the workload children report */
+struct shared {
+	int stop;		/* set by the parent: end the rounds */
+	int ready;		/* set by a child holding its memory */
+	__u64 ns[3];		/* time per round of a child */
+};
+
 static long page_size;
 
 static int get_stat(struct memcg_ops *skel, __u64 cgid, struct memcg_ops_stat *st)
@@ -102,12 +109,12 @@ static int touch_anon(size_t size, bool hold)
 
 /*
  * Run touch_anon(@size, @rounds == 1) in a child process in cgroup @path,
- * @rounds times, or until *@stop is set if @stop is given. Returns the
+ * @rounds times, or until @sh->stop is set if @rounds is 0. Returns the
  * pid; the child exits with 0 on success and writes its time per round
- * (ns) into @ns_per_round[0] (a MAP_SHARED page) when it ends.
+ * (ns) into @sh->ns[@slot] when it ends.
  */
 static pid_t spawn_touch(const char *path, size_t size, int rounds,
-			 volatile int *stop, volatile __u64 *ns_per_round)
+			 struct shared *sh, int slot)
 {
 	pid_t pid = fork();
 	__u64 start;
@@ -115,13 +122,13 @@ static pid_t spawn_touch(const char *path, size_t size, int rounds,
 
 	if (pid)
 		return pid;
-	if (join_cgroup(path))
+	if (join_parent_cgroup(path))
 		_exit(1);
 	start = get_time_ns();
-	for (n = 0; stop ? !*stop : n < rounds; n++)
+	for (n = 0; rounds ? n < rounds : !READ_ONCE(sh->stop); n++)
 		if (touch_anon(size, rounds == 1))
 			_exit(2);
-	ns_per_round[0] = n ? (get_time_ns() - start) / n : 0;
+	WRITE_ONCE(sh->ns[slot], n ? (get_time_ns() - start) / n : 0);
 	_exit(0);
 }
 
@@ -155,6 +162,7 @@ static void test_hierarchy(struct memcg_ops *skel)
 		goto out;
 	if (!ASSERT_OK(enable_controllers("/mo_hier", "memory"), "enable top") ||
 	    !ASSERT_OK(enable_controllers("/mo_hier/mid", "memory"), "enable mid") ||
+	    !ASSERT_OK(enable_controllers("/mo_hier/mid/leaf", "memory"), "enable leaf") ||
 	    !ASSERT_OK(enable_controllers("/mo_hier2", "memory"), "enable other"))
 		goto out;
 	id_top = get_cgroup_id("/mo_hier");
@@ -310,17 +318,17 @@ out:
 static void test_throttle(struct memcg_ops *skel)
 {
 	int parent = -1, high = -1, low = -1;
-	volatile __u64 *shared = MAP_FAILED;
 	struct memcg_ops_stat st_low, st_high;
-	__u64 idle_ns, busy_ns, high_ns;
+	struct shared *sh = MAP_FAILED;
+	__u64 idle_ns, busy_ns, high_ns, min_ns;
 	struct bpf_link *link = NULL;
 	__u32 delayed_idle;
 	pid_t hpid = 0, pid;
 	int i;
 
-	shared = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (!ASSERT_NEQ(shared, MAP_FAILED, "mmap shared"))
+	sh = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!ASSERT_NEQ(sh, MAP_FAILED, "mmap shared"))
 		return;
 	parent = create_and_get_cgroup("/mo_thr");
 	if (!ASSERT_GE(parent, 0, "parent") ||
@@ -342,44 +350,45 @@ static void test_throttle(struct memcg_ops *skel)
 		goto out;
 
 	/* High idle: low runs at full speed */
-	pid = spawn_touch("/mo_thr/low", THROTTLE_SIZE, 1, NULL, &shared[1]);
+	pid = spawn_touch("/mo_thr/low", THROTTLE_SIZE, 1, sh, 1);
 	if (!child_ok(pid, "low, high idle"))
 		goto out;
-	idle_ns = shared[1];
+	idle_ns = sh->ns[1];
 	if (!ASSERT_OK(get_stat(skel, skel->bss->low_cgid, &st_low), "low stat"))
 		goto out;
 	delayed_idle = st_low.delayed;
 	ASSERT_EQ(delayed_idle, 0, "low not delayed while high idle");
 
 	/* High active, until told to stop */
-	hpid = spawn_touch("/mo_thr/high", MB, 0, (volatile int *)&shared[0], &shared[2]);
+	hpid = spawn_touch("/mo_thr/high", MB, 0, sh, 2);
 	for (i = 0; i < WAIT_MS && !skel->bss->high_last_charge_ns; i++)
 		usleep(1000);
 	if (!ASSERT_NEQ(skel->bss->high_last_charge_ns, 0, "high active"))
 		goto out;
 
-	pid = spawn_touch("/mo_thr/low", THROTTLE_SIZE, 1, NULL, &shared[1]);
+	pid = spawn_touch("/mo_thr/low", THROTTLE_SIZE, 1, sh, 1);
 	if (!child_ok(pid, "low, high active"))
 		goto out;
-	busy_ns = shared[1];
-	shared[0] = 1;
+	busy_ns = sh->ns[1];
+	WRITE_ONCE(sh->stop, 1);
 	if (!child_ok(hpid, "high"))
 		goto out;
 	hpid = 0;
-	high_ns = shared[2];
+	high_ns = sh->ns[2];
 
 	if (!ASSERT_OK(get_stat(skel, skel->bss->low_cgid, &st_low), "low stat") ||
 	    !ASSERT_OK(get_stat(skel, skel->bss->high_cgid, &st_high), "high stat"))
 		goto out;
-	printf("%s: low %.0f ms idle, %.0f ms with high active (%u delays of %u ms); high %.1f ms per MB\n",
-	       __func__, idle_ns / 1e6, busy_ns / 1e6, st_low.delayed - delayed_idle,
-	       THROTTLE_DELAY_MS, high_ns / 1e6);
+	printf("%s: low %.0f ms with high idle, %.0f ms with high active\n",
+	       __func__, idle_ns / 1e6, busy_ns / 1e6);
+	printf("%s: low delayed %u times by %u ms; high %.1f ms per MB\n",
+	       __func__, st_low.delayed - delayed_idle, THROTTLE_DELAY_MS, high_ns / 1e6);
 
 	/* Low faulted 8 MB: one charge batch per 64 pages at least */
 	ASSERT_GE(st_low.delayed, THROTTLE_SIZE / page_size / 64 / 2, "low delayed");
 	/* Each delayed charge came with its own return to userland */
-	ASSERT_GE(busy_ns, (st_low.delayed - delayed_idle) * THROTTLE_DELAY_MS * 1000000ULL * 8 / 10,
-		  "low slept most of the delays");
+	min_ns = (st_low.delayed - delayed_idle) * THROTTLE_DELAY_MS * 1000000ULL;
+	ASSERT_GE(busy_ns, min_ns * 8 / 10, "low slept most of the delays");
 	ASSERT_GT(busy_ns, idle_ns * 2, "low slower with high active");
 	ASSERT_EQ(st_high.delayed, 0, "high not delayed");
 	/* High's 1 MB rounds: far below the 4 delays a throttled MB takes */
@@ -387,7 +396,7 @@ static void test_throttle(struct memcg_ops *skel)
 	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
 out:
 	if (hpid > 0) {
-		shared[0] = 1;
+		WRITE_ONCE(sh->stop, 1);
 		waitpid(hpid, NULL, 0);
 	}
 	bpf_link__destroy(link);
@@ -400,8 +409,8 @@ out:
 	remove_cgroup("/mo_thr/low");
 	remove_cgroup("/mo_thr/high");
 	remove_cgroup("/mo_thr");
-	if (shared != MAP_FAILED)
-		munmap((void *)shared, page_size);
+	if (sh != MAP_FAILED)
+		munmap(sh, page_size);
 }
 
 #define LEDGER_SIZE	(16 * MB)
@@ -409,16 +418,16 @@ out:
 /* memcg_uncharged sees the pages that memcg_charged saw go. */
 static void test_uncharged(struct memcg_ops *skel)
 {
-	volatile __u64 *shared = MAP_FAILED;
+	struct shared *sh = MAP_FAILED;
 	struct bpf_link *link = NULL;
 	struct memcg_ops_stat st;
 	int parent = -1, cg = -1;
 	__u64 pages = LEDGER_SIZE / page_size, cgid;
 	pid_t pid;
 
-	shared = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (!ASSERT_NEQ(shared, MAP_FAILED, "mmap shared"))
+	sh = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!ASSERT_NEQ(sh, MAP_FAILED, "mmap shared"))
 		return;
 	parent = create_and_get_cgroup("/mo_ledger");
 	if (!ASSERT_GE(parent, 0, "parent") ||
@@ -435,7 +444,7 @@ static void test_uncharged(struct memcg_ops *skel)
 	if (!ASSERT_OK_PTR(link, "attach"))
 		goto out;
 
-	pid = spawn_touch("/mo_ledger/c", LEDGER_SIZE, 1, NULL, &shared[1]);
+	pid = spawn_touch("/mo_ledger/c", LEDGER_SIZE, 1, sh, 1);
 	if (!child_ok(pid, "workload"))
 		goto out;
 	/* The workload unmapped all it touched: the ledger is complete. */
@@ -461,8 +470,8 @@ out:
 		close(parent);
 	remove_cgroup("/mo_ledger/c");
 	remove_cgroup("/mo_ledger");
-	if (shared != MAP_FAILED)
-		munmap((void *)shared, page_size);
+	if (sh != MAP_FAILED)
+		munmap(sh, page_size);
 }
 
 #define PROT_MAX	(48 * MB)
@@ -479,8 +488,8 @@ out:
 static long long run_protection(struct memcg_ops *skel, struct bpf_map *map,
 				struct memcg_ops_stat *st_high)
 {
-	volatile __u64 *shared = MAP_FAILED;
 	int parent = -1, high = -1, low = -1;
+	struct shared *sh = MAP_FAILED;
 	struct bpf_link *link = NULL;
 	long long swapped = -1;
 	pid_t hpid = 0, pid;
@@ -488,9 +497,9 @@ static long long run_protection(struct memcg_ops *skel, struct bpf_map *map,
 	int i;
 
 	memset(st_high, 0, sizeof(*st_high));
-	shared = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (!ASSERT_NEQ(shared, MAP_FAILED, "mmap shared"))
+	sh = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!ASSERT_NEQ(sh, MAP_FAILED, "mmap shared"))
 		return -1;
 	parent = create_and_get_cgroup("/mo_prot");
 	if (!ASSERT_GE(parent, 0, "parent") ||
@@ -514,19 +523,19 @@ static long long run_protection(struct memcg_ops *skel, struct bpf_map *map,
 	/* High: touch and hold, until told to stop */
 	hpid = fork();
 	if (!hpid) {
-		if (join_cgroup("/mo_prot/high") || touch_anon(PROT_HIGH, true))
+		if (join_parent_cgroup("/mo_prot/high") || touch_anon(PROT_HIGH, true))
 			_exit(1);
-		shared[1] = 1;
-		while (!shared[0])
+		WRITE_ONCE(sh->ready, 1);
+		while (!READ_ONCE(sh->stop))
 			usleep(1000);
 		_exit(0);
 	}
-	for (i = 0; i < WAIT_MS && !shared[1]; i++)
+	for (i = 0; i < WAIT_MS && !READ_ONCE(sh->ready); i++)
 		usleep(1000);
-	if (!ASSERT_EQ(shared[1], 1, "high holds its memory"))
+	if (!ASSERT_EQ(READ_ONCE(sh->ready), 1, "high holds its memory"))
 		goto out;
 
-	pid = spawn_touch("/mo_prot/low", PROT_LOW, 1, NULL, &shared[2]);
+	pid = spawn_touch("/mo_prot/low", PROT_LOW, 1, sh, 1);
 	if (!child_ok(pid, "low"))
 		goto out;
 
@@ -536,7 +545,7 @@ static long long run_protection(struct memcg_ops *skel, struct bpf_map *map,
 		ASSERT_OK(get_stat(skel, skel->bss->protect_cgid, st_high), "high stat");
 out:
 	if (hpid > 0) {
-		shared[0] = 1;
+		WRITE_ONCE(sh->stop, 1);
 		child_ok(hpid, "high");
 	}
 	bpf_link__destroy(link);
@@ -549,8 +558,8 @@ out:
 	remove_cgroup("/mo_prot/low");
 	remove_cgroup("/mo_prot/high");
 	remove_cgroup("/mo_prot");
-	if (shared != MAP_FAILED)
-		munmap((void *)shared, page_size);
+	if (sh != MAP_FAILED)
+		munmap(sh, page_size);
 	return swapped;
 }
 

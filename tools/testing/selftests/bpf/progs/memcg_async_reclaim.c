@@ -3,6 +3,9 @@
  * Asynchronous reclaim: memcg_charged notices that a cgroup nears its
  * limit and queues a bpf_wq, whose sleepable callback reclaims with
  * bpf_try_to_free_mem_cgroup_pages() until usage is back at the target.
+ * If the workload outruns the reclaim all the same, charges above a
+ * second watermark are delayed, more as usage nears the limit, the way
+ * memory.high throttles.
  */
 #include <vmlinux.h>
 #include <bpf/bpf_helpers.h>
@@ -28,7 +31,9 @@ struct {
 __u64 cgid;		/* the cgroup to keep below its limit */
 __u64 trigger;		/* bytes: start reclaiming above this usage */
 __u64 target;		/* bytes: reclaim down to this usage */
-__u32 throttle_ms;	/* delay charges above trigger by this much */
+__u64 throttle_above;	/* bytes: delay charges above this usage */
+__u64 limit;		/* bytes: the cgroup's memory.max */
+__u32 max_delay_ms;	/* delay at the limit, 0 for no throttling */
 
 /* Written by the programs */
 __u32 queued;		/* a reclaim work is queued or running */
@@ -58,9 +63,12 @@ static int reclaim_cb(void *map, int *key, void *value)
 
 	usage = bpf_mem_cgroup_usage(memcg);
 	if (usage > target) {
-		ret = bpf_try_to_free_mem_cgroup_pages(memcg,
-				(usage - target) / PAGE_SIZE, 0,
-				BPF_MEMCG_RECLAIM_MAY_SWAP | BPF_MEMCG_RECLAIM_PROACTIVE, -1);
+		__u64 nr_pages = (usage - target) / PAGE_SIZE;
+
+		ret = bpf_try_to_free_mem_cgroup_pages(memcg, nr_pages, 0,
+						       BPF_MEMCG_RECLAIM_MAY_SWAP |
+						       BPF_MEMCG_RECLAIM_PROACTIVE,
+						       -1);
 		if (ret < 0) {
 			__sync_fetch_and_add(&nr_errors, 1);
 			last_error = ret;
@@ -89,11 +97,14 @@ SEC("struct_ops/memcg_charged")
 unsigned int BPF_PROG(reclaim_charged, struct mem_cgroup *memcg,
 		      unsigned int nr_pages)
 {
+	__u64 usage, over, room;
 	struct elem *e;
 	int key = 0;
 
-	if (memcg->css.cgroup->kn->id != cgid ||
-	    bpf_mem_cgroup_usage(memcg) <= trigger)
+	if (memcg->css.cgroup->kn->id != cgid)
+		return 0;
+	usage = bpf_mem_cgroup_usage(memcg);
+	if (usage <= trigger)
 		return 0;
 
 	if (!__sync_val_compare_and_swap(&queued, 0, 1)) {
@@ -105,10 +116,14 @@ unsigned int BPF_PROG(reclaim_charged, struct mem_cgroup *memcg,
 			queued = 0;
 		}
 	}
-	if (!throttle_ms)
+	if (!max_delay_ms || usage <= throttle_above || limit <= throttle_above)
 		return 0;
 	__sync_fetch_and_add(&nr_throttled, 1);
-	return throttle_ms;
+	over = usage - throttle_above;
+	room = limit - throttle_above;
+	if (over >= room)
+		return max_delay_ms;
+	return 1 + max_delay_ms * over / room;
 }
 
 SEC(".struct_ops.link")

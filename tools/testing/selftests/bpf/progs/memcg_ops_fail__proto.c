@@ -8,7 +8,7 @@
 char _license[] SEC("license") = "GPL";
 
 SEC("struct_ops/handle_cgroup_online")
-__failure __msg("func 'handle_cgroup_online' doesn't have 2-th argument")
+__failure __msg("invalid bpf_context access off=8 size=8")
 void BPF_PROG(wrong_proto, struct mem_cgroup *memcg, unsigned long extra)
 {
 	bpf_printk("%lu", extra);

@@ -8,7 +8,8 @@
 char _license[] SEC("license") = "GPL";
 
 SEC("struct_ops/memcg_uncharged")
-__failure __msg("program must be sleepable to call sleepable kfunc bpf_try_to_free_mem_cgroup_pages")
+__failure
+__msg("program must be sleepable to call sleepable kfunc bpf_try_to_free_mem_cgroup_pages")
 void BPF_PROG(reclaim_in_hook, struct mem_cgroup *memcg, unsigned int nr_pages)
 {
 	bpf_try_to_free_mem_cgroup_pages(memcg, nr_pages, 0, 0, -1);
