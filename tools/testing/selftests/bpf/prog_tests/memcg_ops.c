@@ -16,6 +16,7 @@
 #include "testing_helpers.h"
 #include "cap_helpers.h"
 #include "memcg_ops.skel.h"
+#include "memcg_ops_fail__member.skel.h"
 #include "memcg_ops_fail__proto.skel.h"
 #include "memcg_ops_fail__reclaim.skel.h"
 #include "memcg_ops_fail__sleepable.skel.h"
@@ -31,6 +32,8 @@ struct shared {
 	int ready;		/* set by a child holding its memory */
 	__u64 ns[3];		/* time per round of a child */
 };
+
+static struct shared *sh;
 
 static long page_size;
 
@@ -109,12 +112,11 @@ static int touch_anon(size_t size, bool hold)
 
 /*
  * Run touch_anon(@size, @rounds == 1) in a child process in cgroup @path,
- * @rounds times, or until @sh->stop is set if @rounds is 0. Returns the
+ * @rounds times, or until sh->stop is set if @rounds is 0. Returns the
  * pid; the child exits with 0 on success and writes its time per round
- * (ns) into @sh->ns[@slot] when it ends.
+ * (ns) into sh->ns[@slot] when it ends.
  */
-static pid_t spawn_touch(const char *path, size_t size, int rounds,
-			 struct shared *sh, int slot)
+static pid_t spawn_touch(const char *path, size_t size, int rounds, int slot)
 {
 	pid_t pid = fork();
 	__u64 start;
@@ -306,6 +308,95 @@ out:
 	remove_cgroup("/mo_life");
 }
 
+/* The link's struct_ops map id, 0 once the link is detached */
+static __u32 link_map_id(struct bpf_link *link)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_link_get_info_by_fd(bpf_link__fd(link), &info, &len))
+		return ~0U;
+	return info.struct_ops.map_id;
+}
+
+/*
+ * Lifecycle: a policy replaced in place with bpf_link__update_map(); a
+ * cgroup removed, with its parent, while its policy is attached and just
+ * after a task charged in it: the link is detached, the memcg offline.
+ */
+static void test_lifecycle(struct memcg_ops *skel)
+{
+	struct bpf_link *link = NULL, *link_rm = NULL;
+	int cg = -1, child = -1, rm = -1, rm_child = -1;
+	struct bpf_map_info map_info;
+	__u32 len = sizeof(map_info);
+	__u64 id, id_child, id_rm;
+	pid_t pid;
+	int i;
+
+	memset(sh, 0, sizeof(*sh));
+	cg = create_and_get_cgroup("/mo_upd");
+	child = create_and_get_cgroup("/mo_upd/c");
+	rm = create_and_get_cgroup("/mo_rm");
+	rm_child = create_and_get_cgroup("/mo_rm/c");
+	if (!ASSERT_GE(cg, 0, "cgroup") || !ASSERT_GE(child, 0, "child") ||
+	    !ASSERT_GE(rm, 0, "rm") || !ASSERT_GE(rm_child, 0, "rm child") ||
+	    !ASSERT_OK(enable_controllers("/mo_upd", "memory"), "enable") ||
+	    !ASSERT_OK(enable_controllers("/mo_rm", "memory"), "enable rm"))
+		goto out;
+	id = get_cgroup_id("/mo_upd");
+	id_child = get_cgroup_id("/mo_upd/c");
+	id_rm = get_cgroup_id("/mo_rm/c");
+
+	/* A replaced by B in place: every memcg moves, once */
+	link = attach(skel->maps.policy_a, cg, 0);
+	if (!ASSERT_OK_PTR(link, "attach A"))
+		goto out;
+	ASSERT_TRUE(wait_stat(skel, id_child, 1, 1, 0), "child under A");
+	if (!ASSERT_OK(bpf_link__update_map(link, skel->maps.policy_b), "update to B"))
+		goto out;
+	ASSERT_TRUE(wait_stat(skel, id, 2, 2, 1), "cgroup under B");
+	ASSERT_TRUE(wait_stat(skel, id_child, 2, 2, 1), "child under B");
+	memset(&map_info, 0, sizeof(map_info));
+	if (ASSERT_OK(bpf_map_get_info_by_fd(bpf_map__fd(skel->maps.policy_b),
+					     &map_info, &len), "map info"))
+		ASSERT_EQ(link_map_id(link), map_info.id, "link map is B");
+
+	/* Removal while attached, right after a task charged there */
+	link_rm = attach(skel->maps.policy_a, rm_child, 0);
+	if (!ASSERT_OK_PTR(link_rm, "attach to rm/c"))
+		goto out;
+	pid = spawn_touch("/mo_rm/c", 4 * MB, 1, 1);
+	if (!child_ok(pid, "workload"))
+		goto out;
+	close(rm_child);
+	rm_child = -1;
+	remove_cgroup("/mo_rm/c");
+	close(rm);
+	rm = -1;
+	remove_cgroup("/mo_rm");
+	ASSERT_TRUE(wait_stat(skel, id_rm, 0, 1, 1), "removed memcg offline");
+	for (i = 0; i < WAIT_MS && link_map_id(link_rm); i++)
+		usleep(1000);
+	ASSERT_EQ(link_map_id(link_rm), 0, "link of the removed cgroup detached");
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+out:
+	bpf_link__destroy(link_rm);
+	bpf_link__destroy(link);
+	if (rm_child >= 0)
+		close(rm_child);
+	if (rm >= 0)
+		close(rm);
+	if (child >= 0)
+		close(child);
+	if (cg >= 0)
+		close(cg);
+	remove_cgroup("/mo_rm/c");
+	remove_cgroup("/mo_rm");
+	remove_cgroup("/mo_upd/c");
+	remove_cgroup("/mo_upd");
+}
+
 #define THROTTLE_DELAY_MS	50
 #define THROTTLE_SIZE		(8 * MB)
 
@@ -319,17 +410,13 @@ static void test_throttle(struct memcg_ops *skel)
 {
 	int parent = -1, high = -1, low = -1;
 	struct memcg_ops_stat st_low, st_high;
-	struct shared *sh = MAP_FAILED;
 	__u64 idle_ns, busy_ns, high_ns, min_ns;
 	struct bpf_link *link = NULL;
 	__u32 delayed_idle;
 	pid_t hpid = 0, pid;
 	int i;
 
-	sh = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (!ASSERT_NEQ(sh, MAP_FAILED, "mmap shared"))
-		return;
+	memset(sh, 0, sizeof(*sh));
 	parent = create_and_get_cgroup("/mo_thr");
 	if (!ASSERT_GE(parent, 0, "parent") ||
 	    !ASSERT_OK(enable_controllers("/mo_thr", "memory"), "enable"))
@@ -350,7 +437,7 @@ static void test_throttle(struct memcg_ops *skel)
 		goto out;
 
 	/* High idle: low runs at full speed */
-	pid = spawn_touch("/mo_thr/low", THROTTLE_SIZE, 1, sh, 1);
+	pid = spawn_touch("/mo_thr/low", THROTTLE_SIZE, 1, 1);
 	if (!child_ok(pid, "low, high idle"))
 		goto out;
 	idle_ns = sh->ns[1];
@@ -360,13 +447,13 @@ static void test_throttle(struct memcg_ops *skel)
 	ASSERT_EQ(delayed_idle, 0, "low not delayed while high idle");
 
 	/* High active, until told to stop */
-	hpid = spawn_touch("/mo_thr/high", MB, 0, sh, 2);
+	hpid = spawn_touch("/mo_thr/high", MB, 0, 2);
 	for (i = 0; i < WAIT_MS && !skel->bss->high_last_charge_ns; i++)
 		usleep(1000);
 	if (!ASSERT_NEQ(skel->bss->high_last_charge_ns, 0, "high active"))
 		goto out;
 
-	pid = spawn_touch("/mo_thr/low", THROTTLE_SIZE, 1, sh, 1);
+	pid = spawn_touch("/mo_thr/low", THROTTLE_SIZE, 1, 1);
 	if (!child_ok(pid, "low, high active"))
 		goto out;
 	busy_ns = sh->ns[1];
@@ -409,8 +496,6 @@ out:
 	remove_cgroup("/mo_thr/low");
 	remove_cgroup("/mo_thr/high");
 	remove_cgroup("/mo_thr");
-	if (sh != MAP_FAILED)
-		munmap(sh, page_size);
 }
 
 #define LEDGER_SIZE	(16 * MB)
@@ -418,17 +503,13 @@ out:
 /* memcg_uncharged sees the pages that memcg_charged saw go. */
 static void test_uncharged(struct memcg_ops *skel)
 {
-	struct shared *sh = MAP_FAILED;
 	struct bpf_link *link = NULL;
 	struct memcg_ops_stat st;
 	int parent = -1, cg = -1;
 	__u64 pages = LEDGER_SIZE / page_size, cgid;
 	pid_t pid;
 
-	sh = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (!ASSERT_NEQ(sh, MAP_FAILED, "mmap shared"))
-		return;
+	memset(sh, 0, sizeof(*sh));
 	parent = create_and_get_cgroup("/mo_ledger");
 	if (!ASSERT_GE(parent, 0, "parent") ||
 	    !ASSERT_OK(enable_controllers("/mo_ledger", "memory"), "enable"))
@@ -444,7 +525,7 @@ static void test_uncharged(struct memcg_ops *skel)
 	if (!ASSERT_OK_PTR(link, "attach"))
 		goto out;
 
-	pid = spawn_touch("/mo_ledger/c", LEDGER_SIZE, 1, sh, 1);
+	pid = spawn_touch("/mo_ledger/c", LEDGER_SIZE, 1, 1);
 	if (!child_ok(pid, "workload"))
 		goto out;
 	/* The workload has exited: what it touched is freed. */
@@ -474,8 +555,6 @@ out:
 		close(parent);
 	remove_cgroup("/mo_ledger/c");
 	remove_cgroup("/mo_ledger");
-	if (sh != MAP_FAILED)
-		munmap(sh, page_size);
 }
 
 #define PROT_MAX	(48 * MB)
@@ -493,7 +572,6 @@ static long long run_protection(struct memcg_ops *skel, struct bpf_map *map,
 				struct memcg_ops_stat *st_high)
 {
 	int parent = -1, high = -1, low = -1;
-	struct shared *sh = MAP_FAILED;
 	struct bpf_link *link = NULL;
 	long long swapped = -1;
 	pid_t hpid = 0, pid;
@@ -501,10 +579,7 @@ static long long run_protection(struct memcg_ops *skel, struct bpf_map *map,
 	int i;
 
 	memset(st_high, 0, sizeof(*st_high));
-	sh = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (!ASSERT_NEQ(sh, MAP_FAILED, "mmap shared"))
-		return -1;
+	memset(sh, 0, sizeof(*sh));
 	parent = create_and_get_cgroup("/mo_prot");
 	if (!ASSERT_GE(parent, 0, "parent") ||
 	    !ASSERT_OK(enable_controllers("/mo_prot", "memory"), "enable"))
@@ -539,7 +614,7 @@ static long long run_protection(struct memcg_ops *skel, struct bpf_map *map,
 	if (!ASSERT_EQ(READ_ONCE(sh->ready), 1, "high holds its memory"))
 		goto out;
 
-	pid = spawn_touch("/mo_prot/low", PROT_LOW, 1, sh, 1);
+	pid = spawn_touch("/mo_prot/low", PROT_LOW, 1, 1);
 	if (!child_ok(pid, "low"))
 		goto out;
 
@@ -562,8 +637,6 @@ out:
 	remove_cgroup("/mo_prot/low");
 	remove_cgroup("/mo_prot/high");
 	remove_cgroup("/mo_prot");
-	if (sh != MAP_FAILED)
-		munmap(sh, page_size);
 	return swapped;
 }
 
@@ -652,8 +725,12 @@ void test_memcg_ops(void)
 	bool swap = false;
 
 	page_size = sysconf(_SC_PAGESIZE);
-	if (!ASSERT_OK(setup_cgroup_environment(), "setup_cgroup_environment"))
+	sh = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!ASSERT_NEQ(sh, MAP_FAILED, "mmap shared"))
 		return;
+	if (!ASSERT_OK(setup_cgroup_environment(), "setup_cgroup_environment"))
+		goto unmap;
 	skel = memcg_ops__open_and_load();
 	if (!ASSERT_OK_PTR(skel, "memcg_ops__open_and_load"))
 		goto cleanup;
@@ -662,6 +739,8 @@ void test_memcg_ops(void)
 		test_hierarchy(skel);
 	if (test__start_subtest("online_offline"))
 		test_online_offline(skel);
+	if (test__start_subtest("lifecycle"))
+		test_lifecycle(skel);
 	if (test__start_subtest("throttle"))
 		test_throttle(skel);
 	if (test__start_subtest("uncharged"))
@@ -679,6 +758,8 @@ void test_memcg_ops(void)
 	memcg_ops__destroy(skel);
 cleanup:
 	cleanup_cgroup_environment();
+unmap:
+	munmap(sh, page_size);
 }
 
 /* Programs the verifier rejects, each with its message */
@@ -688,4 +769,13 @@ void test_memcg_ops_verifier(void)
 	RUN_TESTS(memcg_ops_fail__reclaim);
 	RUN_TESTS(memcg_ops_fail__write);
 	RUN_TESTS(memcg_ops_fail__proto);
+
+	/* libbpf refuses a map with a member the kernel does not have */
+	if (test__start_subtest("unknown_member")) {
+		struct memcg_ops_fail__member *skel;
+
+		skel = memcg_ops_fail__member__open_and_load();
+		if (!ASSERT_NULL(skel, "load with an unknown member"))
+			memcg_ops_fail__member__destroy(skel);
+	}
 }
