@@ -23,6 +23,7 @@ trap 'git_k checkout -q "$orig"' EXIT
 build() {
 	case "$1" in
 	tools)
+		mkdir -p "$CACHE/bisect-bpftool"
 		in_root make -s -C "$KDIR/tools/bpf/bpftool" \
 			OUTPUT="$CACHE/bisect-bpftool/" -j"$JOBS" >"$CACHE/bisect-tools.log" 2>&1 ;;
 	*) FLAVOUR=bisect-$1 "$TOP/scripts/build-kernel.sh" ;;
