@@ -25,17 +25,16 @@ series_tests() {
 TESTS=${TESTS:-$(series_tests)}
 
 msg "running test_progs -t $TESTS ($REPEAT time(s)) in the VM"
-logs_before=$(readlink -f "$CACHE/vm-logs/last" 2>/dev/null || true)
+log=$CACHE/vm-logs/$(date +%Y%m%d-%H%M%S)-test-$$
 set +e
-"$TOP/scripts/vm.sh" "
+VM_LOGS=$log "$TOP/scripts/vm.sh" "
 for i in \$(seq $REPEAT); do
 	echo \"=== run \$i/$REPEAT\"
 	./test_progs -t '$TESTS' || exit 1
 done"
 rc=$?
 set -e
-log=$(readlink -f "$CACHE/vm-logs/last")
-[ "$log" != "$logs_before" ] || die "the VM runner did not start"
+[ -f "$log/cmd" ] || die "the VM runner did not start"
 
 # Count the leaves of test_progs' results: every subtest ("#12/3 name:OK"),
 # and every test without subtests ("#12 name:OK").

@@ -8,7 +8,9 @@
 # or did not come back. The console log and the guest's dmesg are kept in
 # $CACHE/vm-logs/<time>/.
 # Environment: VM_MEM (2G), VM_CPUS (2), VM_KVM (auto|0|1), VM_TIMEOUT
-# (seconds, 3600), FLAVOUR (full|debug), VM_CWD (guest working directory).
+# (seconds, 3600), FLAVOUR (full|debug), VM_CWD (guest working directory),
+# VM_LOGS (the log directory to use instead of a new one: lets a caller
+# find its own run's logs while other VMs run).
 . "$(dirname "$0")/common.sh"
 
 [ $# -ge 1 ] || die "usage: vm.sh 'command'"
@@ -21,7 +23,8 @@ VM_TIMEOUT=${VM_TIMEOUT:-3600}
 VM_CWD=${VM_CWD:-$CACHE/selftests-$FLAVOUR}
 [ -d "$VM_CWD" ] || VM_CWD=/
 
-logs=$CACHE/vm-logs/$(date +%Y%m%d-%H%M%S)-$$
+logs=${VM_LOGS:-$CACHE/vm-logs/$(date +%Y%m%d-%H%M%S)-$$}
+rm -f "$logs/rc" "$logs/dmesg.txt" "$logs/kmemleak.txt"
 mkdir -p "$logs"
 [ -n "${VM_PROBING:-}" ] || ln -sfn "$logs" "$CACHE/vm-logs/last"
 
