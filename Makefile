@@ -14,9 +14,9 @@
 
 SHELL := /bin/bash
 S := scripts
-export FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT ROUNDS BENCH_ARGS
+export FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT ROUNDS BENCH_ARGS DEMO_REPS DEMO_SECS DEMO_ONLY
 
-.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench help
+.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench demo help
 
 all: help
 help:
@@ -45,3 +45,5 @@ bisect: toolchain tree
 	@$(S)/bisect.sh
 bench: selftests
 	@$(S)/bench.sh
+demo: selftests
+	@$(S)/demo.sh

@@ -10,7 +10,8 @@
 # Environment: VM_MEM (2G), VM_CPUS (2), VM_KVM (auto|0|1), VM_TIMEOUT
 # (seconds, 3600), FLAVOUR (full|debug), VM_CWD (guest working directory),
 # VM_LOGS (the log directory to use instead of a new one: lets a caller
-# find its own run's logs while other VMs run).
+# find its own run's logs while other VMs run), VM_RWDIRS (more host
+# directories the guest may write, space separated).
 . "$(dirname "$0")/common.sh"
 
 [ $# -ge 1 ] || die "usage: vm.sh 'command'"
@@ -76,12 +77,16 @@ vng_args=(--run "$image" --memory "$VM_MEM" --cpus "$VM_CPUS" --verbose
 	--rwdir "$logs" --rwdir "$CACHE/selftests-$FLAVOUR"
 	--append "panic_on_warn=0 oops=panic softlockup_panic=0 hung_task_panic=0 nokaslr $append"
 	--user root)
+for d in ${VM_RWDIRS:-}; do
+	vng_args+=(--rwdir "$d")
+done
 case "${VM_KVM:-auto}" in
 1) accel=kvm ;;
 0) accel=tcg ;;
 *) if [ -n "${VM_PROBING:-}" ]; then accel=kvm
    elif VM_PROBING=1 kvm_ok; then accel=kvm; else accel=tcg; fi ;;
 esac
+echo "$accel" >"$logs/accel"
 if [ $accel = tcg ]; then
 	vng_args+=(--disable-kvm "--qemu-opts=-cpu max")
 fi

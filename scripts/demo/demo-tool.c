@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Small measuring tools of the demo (scripts/demo/guest.sh), run in the
+ * guest. Times are CLOCK_MONOTONIC, printed in ns so that the tools'
+ * outputs can be compared with each other.
+ *
+ *   demo-tool faultlat MB MIN_MS
+ *	Touch MB of fresh anonymous memory one page at a time; print the
+ *	number of faults and the mean, sd, min and max of the faults that
+ *	took at least MIN_MS (the delayed ones).
+ *   demo-tool hold MB READY_FILE
+ *	Touch MB of anonymous memory, create READY_FILE, wait for SIGUSR1,
+ *	then touch the memory again and print when it woke and how long the
+ *	pass took; exit.
+ *   demo-tool reclaimd CGROUP TRIGGER_MB TARGET_MB INTERVAL_MS
+ *	Userspace reclaim agent: every INTERVAL_MS, if memory.current is
+ *	above TRIGGER_MB, write the excess over TARGET_MB to memory.reclaim.
+ *	Until SIGTERM; then print its counts.
+ *   demo-tool lowagent HIGH_CGROUP FAULTS_PER_S INTERVAL_MS LOW_MB
+ *	Userspace protection agent: every INTERVAL_MS, read the high
+ *	cgroup's pgfault count; while its rate exceeds FAULTS_PER_S, set
+ *	memory.low to LOW_MB, else to 0. Until SIGTERM; prints the time of
+ *	each change.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MB (1024UL * 1024)
+
+static volatile sig_atomic_t stop, woken;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		woken = 1;
+	else
+		stop = 1;
+}
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void sleep_ms(unsigned long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR && !stop)
+		;
+}
+
+static unsigned long arg_num(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s) {
+		fprintf(stderr, "demo-tool: bad number '%s'\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static char *map_anon(unsigned long bytes)
+{
+	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	return p;
+}
+
+static int faultlat(unsigned long mb, unsigned long min_ms)
+{
+	unsigned long bytes = mb * MB, psz = sysconf(_SC_PAGESIZE), off, n = 0;
+	double sum = 0, sq = 0, lo = 0, hi = 0, ms, mean, sd;
+	unsigned long long t0;
+	char *p = map_anon(bytes);
+
+	for (off = 0; off < bytes; off += psz) {
+		t0 = now_ns();
+		p[off] = 1;
+		ms = (now_ns() - t0) / 1e6;
+		if (ms < min_ms)
+			continue;
+		if (!n || ms < lo)
+			lo = ms;
+		if (ms > hi)
+			hi = ms;
+		sum += ms;
+		sq += ms * ms;
+		n++;
+	}
+	mean = n ? sum / n : 0;
+	sd = n > 1 ? sqrt((sq - n * mean * mean) / (n - 1)) : 0;
+	printf("faults %lu delayed %lu mean_ms %.3f sd_ms %.3f min_ms %.3f max_ms %.3f\n",
+	       bytes / psz, n, mean, sd, lo, hi);
+	return 0;
+}
+
+static void touch(char *p, unsigned long bytes)
+{
+	unsigned long psz = sysconf(_SC_PAGESIZE), off;
+
+	for (off = 0; off < bytes; off += psz)
+		p[off]++;
+}
+
+static int hold(unsigned long mb, const char *ready)
+{
+	unsigned long bytes = mb * MB;
+	unsigned long long t0, t1;
+	char *p = map_anon(bytes);
+	sigset_t set, old;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	touch(p, bytes);
+	fd = open(ready, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0) {
+		perror(ready);
+		return 1;
+	}
+	close(fd);
+	while (!woken && !stop)
+		sigsuspend(&old);
+	if (stop)
+		return 0;
+	t0 = now_ns();
+	touch(p, bytes);
+	t1 = now_ns();
+	printf("woke_ns %llu pass_ms %.1f\n", t0, (t1 - t0) / 1e6);
+	return 0;
+}
+
+static long long read_key(const char *path, const char *key)
+{
+	char line[256];
+	size_t len = strlen(key);
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!key[0]) {
+			v = atoll(line);
+			break;
+		}
+		if (!strncmp(line, key, len) && line[len] == ' ') {
+			v = atoll(line + len + 1);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+static int write_num(const char *path, unsigned long long v)
+{
+	char buf[32];
+	int fd, len, ret = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%llu", v);
+	if (write(fd, buf, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int reclaimd(const char *cg, unsigned long trig_mb, unsigned long target_mb,
+		    unsigned long interval_ms)
+{
+	unsigned long long polls = 0, writes = 0, asked = 0, failed = 0;
+	char cur[512], rec[512];
+	long long usage;
+
+	snprintf(cur, sizeof(cur), "%s/memory.current", cg);
+	snprintf(rec, sizeof(rec), "%s/memory.reclaim", cg);
+	while (!stop) {
+		usage = read_key(cur, "");
+		polls++;
+		if (usage > (long long)(trig_mb * MB)) {
+			unsigned long long want = usage - target_mb * MB;
+
+			writes++;
+			asked += want;
+			/* EAGAIN: less reclaimed than asked; the next poll retries */
+			if (write_num(rec, want))
+				failed++;
+		}
+		sleep_ms(interval_ms);
+	}
+	printf("polls %llu reclaim_writes %llu asked_mb %llu short %llu\n",
+	       polls, writes, asked / MB, failed);
+	return 0;
+}
+
+static int lowagent(const char *cg, unsigned long rate, unsigned long interval_ms,
+		    unsigned long low_mb)
+{
+	char stat[512], low[512];
+	long long prev, cur;
+	unsigned long long t, tprev;
+	int active = 0;
+
+	snprintf(stat, sizeof(stat), "%s/memory.stat", cg);
+	snprintf(low, sizeof(low), "%s/memory.low", cg);
+	prev = read_key(stat, "pgfault");
+	tprev = now_ns();
+	if (prev < 0 || write_num(low, 0)) {
+		fprintf(stderr, "lowagent: cannot use %s\n", cg);
+		return 1;
+	}
+	while (!stop) {
+		sleep_ms(interval_ms);
+		cur = read_key(stat, "pgfault");
+		t = now_ns();
+		/* faults per second over the last interval */
+		if ((cur - prev) * 1000000000.0 / (t - tprev) > rate) {
+			if (!active) {
+				write_num(low, low_mb * MB);
+				printf("protect_ns %llu\n", t);
+				active = 1;
+			}
+		} else if (active) {
+			write_num(low, 0);
+			printf("unprotect_ns %llu\n", t);
+			active = 0;
+		}
+		prev = cur;
+		tprev = t;
+		fflush(stdout);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (argc == 4 && !strcmp(argv[1], "faultlat"))
+		return faultlat(arg_num(argv[2]), arg_num(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "hold"))
+		return hold(arg_num(argv[2]), argv[3]);
+	if (argc == 6 && !strcmp(argv[1], "reclaimd"))
+		return reclaimd(argv[2], arg_num(argv[3]), arg_num(argv[4]),
+				arg_num(argv[5]));
+	if (argc == 6 && !strcmp(argv[1], "lowagent"))
+		return lowagent(argv[2], arg_num(argv[3]), arg_num(argv[4]),
+				arg_num(argv[5]));
+	fprintf(stderr,
+		"usage: demo-tool faultlat MB MIN_MS | hold MB READY_FILE |\n"
+		"       reclaimd CGROUP TRIGGER_MB TARGET_MB INTERVAL_MS |\n"
+		"       lowagent HIGH_CGROUP FAULTS_PER_S INTERVAL_MS LOW_MB\n");
+	return 2;
+}

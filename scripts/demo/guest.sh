@@ -1,0 +1,282 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The demo's experiments, run inside the VM by scripts/demo.sh.
+#   guest.sh OUTDIR MEMCG DEMO_TOOL
+# OUTDIR: where results.csv and the logs go; MEMCG: the samples/bpf/memcg
+# loader; DEMO_TOOL: scripts/demo/demo-tool built for the guest.
+# Environment: DEMO_REPS (repetitions, 3), DEMO_SECS (seconds of each
+# stress-ng run, 15), DEMO_ONLY (experiments to run, default "A B C D").
+set -u
+OUT=$1 MEMCG=$2 TOOL=$3
+REPS=${DEMO_REPS:-3}
+SECS=${DEMO_SECS:-15}
+ONLY=${DEMO_ONLY:-A B C D}
+CSV=$OUT/results.csv
+LOG=$OUT/guest.log
+CG=/sys/fs/cgroup
+D=$CG/demo			# parent of high and low (experiments A, B, D)
+RC=$CG/demo-reclaim		# experiment C
+TMPFS=/run/demo-tmpfs
+
+# Sizes: the guest has 2 GB; the memory pressure comes from the parent's
+# memory.max, not from the whole machine, so that nothing else is touched.
+PARENT_MAX=256			# MB, A and D
+WSET=192			# MB, each of high and low (A), low (D)
+HIGH_HOLD=160			# MB, the high cgroup's memory in D
+RC_MAX=64			# MB, C
+RC_FILE=128			# MB, size of each file written in C
+RC_TRIGGER=40			# MB, reclaim starts above (C)
+RC_TARGET=24			# MB, reclaim down to (C)
+THRESHOLD=100			# faults/s of high that make it "active"
+
+log() { echo "[$(date +%T)] $*" | tee -a "$LOG" >&2; }
+result() { echo "$1,$2,$3,$4,$5" >>"$CSV"; }   # exp,scenario,rep,metric,value
+fail() { log "FAILED: $*"; exit 1; }
+
+# Run "$@" in cgroup $1 (a new process that joins it first), in background.
+in_cg() {
+	local cg=$1
+	shift
+	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@" &
+}
+
+# Wait until command "$@" succeeds, at most $1 seconds.
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+kill_cg() {
+	local cg=$1 pids
+	[ -d "$cg" ] || return 0
+	pids=$(cat "$cg/cgroup.procs" 2>/dev/null)
+	[ -z "$pids" ] || kill -9 $pids 2>/dev/null
+	wait_for 30 test -z "$(cat "$cg/cgroup.procs" 2>/dev/null)"
+}
+
+setup_parent() {
+	kill_cg "$D/high"; kill_cg "$D/low"
+	rmdir "$D/high" "$D/low" "$D" 2>/dev/null
+	mkdir -p "$D" || fail "mkdir $D"
+	echo +memory >"$D/cgroup.subtree_control"
+	echo $((PARENT_MAX << 20)) >"$D/memory.max"
+	mkdir "$D/high" "$D/low"
+}
+
+# Start the loader with its options; wait until it has attached.
+POLICY_PID=
+start_policy() {
+	local f=$OUT/policy.out
+	"$MEMCG" "$@" >"$f" 2>&1 &
+	POLICY_PID=$!
+	wait_for 60 grep -q '^Running' "$f" || { cat "$f" >&2; fail "memcg $*"; }
+}
+stop_policy() {
+	[ -n "$POLICY_PID" ] || return 0
+	kill -TERM "$POLICY_PID"
+	wait "$POLICY_PID" || fail "memcg loader exit status"
+	cat "$OUT/policy.out" >>"$LOG"
+	POLICY_PID=
+}
+
+# bogo ops/s of the stress-ng run that wrote $1
+bogo() { awk '/bogo-ops-per-second-real-time:/ { print $2; exit }' "$1"; }
+wall() { awk '/wall-clock-time:/ { print $2; exit }' "$1"; }
+event() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.events"; }
+stat() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.stat"; }
+
+sng_vm() {	# sng_vm CGROUP YAML: the memory-hungry worker of A and D
+	in_cg "$1" stress-ng --vm 1 --vm-bytes ${WSET}M -t ${SECS}s \
+		--metrics-brief --yaml "$2" -q
+}
+
+# ---------------------------------------------------------------- A
+# Memory priority: throughput of low under five policies.
+exp_a_one() {
+	local sc=$1 rep=$2 hp lp ready=$OUT/ready
+	setup_parent
+	case $sc in
+	memory.low-*) echo $((WSET << 20)) >"$D/high/memory.low" ;;
+	bpf-*) start_policy --high_path "$D/high" --threshold $THRESHOLD --use_below_low ;;
+	esac
+	case $sc in
+	*-idle)	# high touches its memory once, then sleeps
+		rm -f "$ready"
+		in_cg "$D/high" "$TOOL" hold $WSET "$ready"
+		hp=$!
+		wait_for 120 test -e "$ready" || fail "A $sc: high did not fill"
+		sng_vm "$D/low" "$OUT/low.yaml"; lp=$!
+		wait $lp || fail "A $sc: stress-ng low"
+		kill -TERM $hp; wait $hp
+		;;
+	*)
+		sng_vm "$D/high" "$OUT/high.yaml"; hp=$!
+		sng_vm "$D/low" "$OUT/low.yaml"; lp=$!
+		wait $hp || fail "A $sc: stress-ng high"
+		wait $lp || fail "A $sc: stress-ng low"
+		result A "$sc" "$rep" high_bogo_ops_s "$(bogo "$OUT/high.yaml")"
+		;;
+	esac
+	result A "$sc" "$rep" low_bogo_ops_s "$(bogo "$OUT/low.yaml")"
+	result A "$sc" "$rep" high_swapped_mb $(( $(stat "$D/high" swap 2>/dev/null || echo 0) >> 20 ))
+	stop_policy
+	log "A $sc rep $rep: low $(bogo "$OUT/low.yaml") bogo ops/s"
+}
+
+exp_a() {
+	local rep sc
+	for rep in $(seq "$REPS"); do
+		for sc in baseline memory.low-active memory.low-idle bpf-active bpf-idle; do
+			exp_a_one "$sc" "$rep"
+		done
+	done
+}
+
+# ---------------------------------------------------------------- B
+# Throttling accuracy: the delay a faulting task in low gets while high is
+# active, against the configured one. ~4 delayed faults per MB touched (a
+# charge batch is 64 pages).
+exp_b() {
+	local rep d mb hp line
+	setup_parent
+	echo max >"$D/memory.max"
+	for rep in $(seq "$REPS"); do
+		for d in 0 10 100 1000 2000; do
+			case $d in
+			0) mb=8 ;; 10) mb=8 ;; 100) mb=4 ;; *) mb=1 ;;
+			esac
+			[ "$d" = 0 ] || start_policy --high_path "$D/high" --threshold $THRESHOLD \
+				--low_path "$D/low" --delay_ms "$d"
+			in_cg "$D/high" stress-ng --vm 1 --vm-bytes 32M -t 600s -q
+			hp=$!
+			# the policy sees high active (or, without one, high faults)
+			if [ "$d" = 0 ]; then
+				wait_for 30 sh -c "[ \$(awk '\$1 == \"pgfault\" { print \$2 }' $D/high/memory.stat) -gt 10000 ]"
+			else
+				wait_for 30 grep -q 'faults/s, active' "$OUT/policy.out"
+			fi || fail "B: high did not become active"
+			in_cg "$D/low" "$TOOL" faultlat "$mb" $(( d ? d / 2 : 5 )) >"$OUT/faultlat.out"
+			wait $! || fail "B faultlat"
+			kill_cg "$D/high"; wait $hp 2>/dev/null
+			stop_policy
+			line=$(cat "$OUT/faultlat.out")
+			log "B delay $d ms rep $rep: $line"
+			set -- $line
+			result B "$d" "$rep" delayed "$4"
+			result B "$d" "$rep" mean_ms "$6"
+			result B "$d" "$rep" sd_ms "$8"
+		done
+	done
+}
+
+# ---------------------------------------------------------------- C
+# Asynchronous reclaim: stress-ng writes RC_FILE MB files into tmpfs from a
+# cgroup with memory.max RC_MAX MB; memory.events max/oom and the time the
+# writes take, with no policy, userspace agents and the BPF policy.
+exp_c() {
+	local rep sc max0 oom0 agent wp
+	mkdir -p "$TMPFS"
+	mountpoint -q "$TMPFS" || mount -t tmpfs -o size=1g demo "$TMPFS"
+	for rep in $(seq "$REPS"); do
+		for sc in none agent-1000ms agent-100ms bpf; do
+			kill_cg "$RC"; rmdir "$RC" 2>/dev/null
+			mkdir "$RC"
+			echo $((RC_MAX << 20)) >"$RC/memory.max"
+			agent=
+			case $sc in
+			agent-*)
+				"$TOOL" reclaimd "$RC" $RC_TRIGGER $RC_TARGET "$(echo "$sc" | tr -dc 0-9)" \
+					>"$OUT/agent.out" &
+				agent=$! ;;
+			bpf) start_policy --reclaim_path "$RC" --reclaim_trigger ${RC_TRIGGER}M \
+				--reclaim_target ${RC_TARGET}M ;;
+			esac
+			max0=$(event "$RC" max) oom0=$(event "$RC" oom_kill)
+			in_cg "$RC" stress-ng --hdd 1 --hdd-bytes ${RC_FILE}M --hdd-write-size 1M \
+				--hdd-ops $((RC_FILE * 4)) --temp-path "$TMPFS" \
+				--metrics-brief --yaml "$OUT/rc.yaml" -q
+			wp=$!
+			wait $wp || log "C $sc: stress-ng exit status $?"
+			result C "$sc" "$rep" max_events $(( $(event "$RC" max) - max0 ))
+			result C "$sc" "$rep" oom_kills $(( $(event "$RC" oom_kill) - oom0 ))
+			result C "$sc" "$rep" seconds "$(wall "$OUT/rc.yaml")"
+			result C "$sc" "$rep" pgscan_direct "$(stat "$RC" pgscan_direct)"
+			if [ -n "$agent" ]; then
+				kill -TERM $agent; wait $agent
+				cat "$OUT/agent.out" >>"$LOG"
+			fi
+			stop_policy
+			log "C $sc rep $rep: max +$(( $(event "$RC" max) - max0 )), $(wall "$OUT/rc.yaml") s"
+		done
+	done
+	kill_cg "$RC"; rmdir "$RC"
+	umount "$TMPFS"
+}
+
+# ---------------------------------------------------------------- D
+# Protection reaction time: high holds memory and sleeps while low thrashes
+# (so high's memory goes to swap), then high wakes and touches it all
+# again. How soon is it protected, and how long does its pass take, with
+# no policy, a userspace agent that sets memory.low from high's fault rate
+# (every 1 s or 100 ms), and the BPF hook (below_low from the same rate)?
+exp_d() {
+	local rep sc hp lp agent ready=$OUT/ready line woke t
+	for rep in $(seq "$REPS"); do
+		for sc in none agent-1000ms agent-100ms bpf; do
+			setup_parent
+			agent=
+			case $sc in
+			agent-*)
+				"$TOOL" lowagent "$D/high" $THRESHOLD "$(echo "$sc" | tr -dc 0-9)" \
+					$HIGH_HOLD >"$OUT/agent.out" &
+				agent=$! ;;
+			bpf) start_policy --high_path "$D/high" --threshold $THRESHOLD --use_below_low ;;
+			esac
+			rm -f "$ready"
+			in_cg "$D/high" "$TOOL" hold $HIGH_HOLD "$ready" >"$OUT/hold.out"
+			hp=$!
+			wait_for 120 test -e "$ready" || fail "D: high did not fill"
+			in_cg "$D/low" stress-ng --vm 1 --vm-bytes ${WSET}M -t 600s -q
+			lp=$!
+			# until most of high's memory is in swap
+			wait_for 120 sh -c "[ \$(cat $D/high/memory.current) -lt $(( (HIGH_HOLD << 20) / 2 )) ]" ||
+				log "D $sc: high still has $(( $(cat "$D/high/memory.current") >> 20 )) MB in memory"
+			kill -USR1 $hp
+			wait $hp
+			kill_cg "$D/low"; wait $lp 2>/dev/null
+			line=$(cat "$OUT/hold.out")
+			set -- $line
+			woke=$2
+			result D "$sc" "$rep" high_pass_ms "$4"
+			if [ -n "$agent" ]; then
+				kill -TERM $agent; wait $agent
+				t=$(awk -v w="$woke" '$1 == "protect_ns" && $2 >= w { print $2; exit }' "$OUT/agent.out")
+				[ -z "$t" ] || result D "$sc" "$rep" reaction_ms $(( (t - woke) / 1000000 ))
+			fi
+			stop_policy
+			log "D $sc rep $rep: high pass $4 ms"
+		done
+	done
+}
+
+: >"$LOG"
+echo "experiment,scenario,rep,metric,value" >"$CSV"
+log "guest: $(uname -r), $(nproc) cpus, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MB"
+echo +memory >"$CG/cgroup.subtree_control" || fail "memory controller"
+if ! grep -q zram /proc/swaps; then
+	echo 1G >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null &&
+		swapon /dev/zram0 || fail "zram swap"
+fi
+for e in $ONLY; do
+	log "experiment $e"
+	"exp_$(echo "$e" | tr A-Z a-z)"
+done
+kill_cg "$D/high"; kill_cg "$D/low"
+rmdir "$D/high" "$D/low" "$D" 2>/dev/null
+swapoff /dev/zram0
+log "done"

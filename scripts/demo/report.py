@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Table, JSON and plot of the demo's results.
+
+    report.py OUTDIR [HEADER]
+
+Reads OUTDIR/results.csv (experiment,scenario,rep,metric,value, written by
+guest.sh); writes OUTDIR/results.json, OUTDIR/table.md and OUTDIR/demo.png
+(experiments A and C), and prints the table.
+"""
+import csv
+import json
+import statistics
+import sys
+from collections import OrderedDict
+
+out = sys.argv[1]
+header = sys.argv[2] if len(sys.argv) > 2 else ""
+
+data = OrderedDict()  # (exp, scenario) -> metric -> [values]
+with open(f"{out}/results.csv") as f:
+    for row in csv.DictReader(f):
+        if row["value"] in ("", None):
+            continue
+        key = (row["experiment"], row["scenario"])
+        data.setdefault(key, OrderedDict()).setdefault(row["metric"], []).append(
+            float(row["value"]))
+
+
+def stat(vals):
+    m = statistics.mean(vals)
+    sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
+    return m, sd
+
+
+def fmt(vals, prec=0):
+    if not vals:
+        return "-"
+    m, sd = stat(vals)
+    return f"{m:,.{prec}f} ± {sd:,.{prec}f}"
+
+
+def get(exp, sc, metric):
+    return data.get((exp, sc), {}).get(metric, [])
+
+
+lines = []
+if header:
+    lines += [header, ""]
+
+scen_a = ["baseline", "memory.low-active", "memory.low-idle", "bpf-active", "bpf-idle"]
+names_a = {
+    "baseline": "no policy, both active",
+    "memory.low-active": "static memory.low on high, both active",
+    "memory.low-idle": "static memory.low on high, high idle",
+    "bpf-active": "BPF below_low, both active",
+    "bpf-idle": "BPF below_low, high idle",
+}
+if any(k[0] == "A" for k in data):
+    lines += ["A. Memory priority: stress-ng --vm bogo ops/s (mean ± sd)", "",
+              "| scenario | low | high | high in swap (MB) |", "|---|---:|---:|---:|"]
+    for sc in scen_a:
+        lines.append(f"| {names_a[sc]} | {fmt(get('A', sc, 'low_bogo_ops_s'))} | "
+                     f"{fmt(get('A', sc, 'high_bogo_ops_s'))} | "
+                     f"{fmt(get('A', sc, 'high_swapped_mb'))} |")
+    lo_static = get("A", "memory.low-idle", "low_bogo_ops_s")
+    lo_bpf = get("A", "bpf-idle", "low_bogo_ops_s")
+    if lo_static and lo_bpf:
+        lines += ["", f"low with high idle: BPF / static memory.low = "
+                  f"{stat(lo_bpf)[0] / stat(lo_static)[0]:.1f}x"]
+    lines.append("")
+
+if any(k[0] == "B" for k in data):
+    lines += ["B. Throttling accuracy: delay of the delayed faults in low while high is active",
+              "", "| configured (ms) | measured (ms, mean ± sd) | delayed faults |",
+              "|---:|---:|---:|"]
+    for sc in sorted({k[1] for k in data if k[0] == "B"}, key=int):
+        delayed = get("B", sc, "delayed")
+        means = get("B", sc, "mean_ms")
+        # pooled over the runs, weighted by the number of delayed faults
+        n = sum(delayed)
+        if n:
+            mean = sum(m * d for m, d in zip(means, delayed)) / n
+            sds = get("B", sc, "sd_ms")
+            var = sum((d - 1) * s * s + d * (m - mean) ** 2
+                      for m, s, d in zip(means, sds, delayed) if d) / max(n - 1, 1)
+            meas = f"{mean:.1f} ± {var ** 0.5:.1f}"
+        else:
+            meas = "none delayed"
+        lines.append(f"| {sc} | {meas} | {int(n)} |")
+    lines.append("")
+
+scen_c = ["none", "agent-1000ms", "agent-100ms", "bpf"]
+names_c = {
+    "none": "no policy",
+    "agent-1000ms": "userspace memory.reclaim agent, 1 s poll",
+    "agent-100ms": "userspace memory.reclaim agent, 100 ms poll",
+    "bpf": "BPF async reclaim (bpf_wq)",
+}
+if any(k[0] == "C" for k in data):
+    lines += ["C. Asynchronous reclaim: memory.events per run (mean ± sd)", "",
+              "| scenario | max | oom_kill | workload s | pgscan_direct |",
+              "|---|---:|---:|---:|---:|"]
+    for sc in scen_c:
+        lines.append(f"| {names_c[sc]} | {fmt(get('C', sc, 'max_events'), 1)} | "
+                     f"{fmt(get('C', sc, 'oom_kills'), 1)} | "
+                     f"{fmt(get('C', sc, 'seconds'), 1)} | "
+                     f"{fmt(get('C', sc, 'pgscan_direct'))} |")
+    lines.append("")
+
+names_d = {
+    "none": "no policy",
+    "agent-1000ms": "userspace memory.low agent, 1 s poll",
+    "agent-100ms": "userspace memory.low agent, 100 ms poll",
+    "bpf": "BPF below_low",
+}
+if any(k[0] == "D" for k in data):
+    lines += ["D. Protection reaction: high wakes and touches its memory again while low thrashes",
+              "", "| scenario | protected after (ms) | high's pass (ms) |", "|---|---:|---:|"]
+    for sc in scen_c:
+        react = get("D", sc, "reaction_ms")
+        r = fmt(react) if react else ("-" if sc == "none" else
+                                       "at the fault that crosses the threshold")
+        lines.append(f"| {names_d[sc]} | {r} | {fmt(get('D', sc, 'high_pass_ms'))} |")
+    lines.append("")
+
+table = "\n".join(lines)
+print(table)
+with open(f"{out}/table.md", "w") as f:
+    f.write(table + "\n")
+
+with open(f"{out}/results.json", "w") as f:
+    json.dump([{"experiment": e, "scenario": s, "metric": m, "values": v}
+               for (e, s), ms in data.items() for m, v in ms.items()], f, indent=1)
+
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    sys.exit(0)
+
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+ax = axes[0]
+vals = [get("A", sc, "low_bogo_ops_s") for sc in scen_a]
+ax.bar(range(len(scen_a)), [stat(v)[0] if v else 0 for v in vals],
+       yerr=[stat(v)[1] if v else 0 for v in vals], capsize=4, color="tab:blue")
+ax.set_xticks(range(len(scen_a)))
+ax.set_xticklabels([names_a[s].replace(", ", ",\n") for s in scen_a], fontsize=7)
+ax.set_ylabel("low cgroup: stress-ng bogo ops/s")
+ax.set_title("A. memory priority")
+ax = axes[1]
+vals = [get("C", sc, "max_events") for sc in scen_c]
+ax.bar(range(len(scen_c)), [stat(v)[0] if v else 0 for v in vals],
+       yerr=[stat(v)[1] if v else 0 for v in vals], capsize=4, color="tab:red")
+ax.set_xticks(range(len(scen_c)))
+ax.set_xticklabels([names_c[s].replace(", ", ",\n") for s in scen_c], fontsize=7)
+ax.set_ylabel("memory.events max per run")
+ax.set_title("C. asynchronous reclaim")
+if header:
+    fig.suptitle(header, fontsize=8)
+fig.tight_layout()
+fig.savefig(f"{out}/demo.png", dpi=110)
