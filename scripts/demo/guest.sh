@@ -21,12 +21,15 @@ TMPFS=/run/demo-tmpfs
 # Sizes: the guest has 2 GB; the memory pressure comes from the parent's
 # memory.max, not from the whole machine, so that nothing else is touched.
 PARENT_MAX=256			# MB, A and D
-WSET=192			# MB, each of high and low (A), low (D)
-HIGH_HOLD=160			# MB, the high cgroup's memory in D
+WSET=160			# MB, each of high and low (A), low (D)
+D_PARENT_MAX=128		# MB, D
+D_HOLD=48			# MB, the high cgroup's memory in D
+D_LOW=128			# MB, low's in D
 RC_MAX=64			# MB, C
 RC_FILE=128			# MB, size of each file written in C
 RC_TRIGGER=40			# MB, reclaim starts above (C)
 RC_TARGET=24			# MB, reclaim down to (C)
+RC_DELAY=500			# ms, backpressure delay at memory.max (C)
 THRESHOLD=100			# faults/s of high that make it "active"
 
 log() { echo "[$(date +%T)] $*" | tee -a "$LOG" >&2; }
@@ -59,12 +62,12 @@ kill_cg() {
 	wait_for 30 test -z "$(cat "$cg/cgroup.procs" 2>/dev/null)"
 }
 
-setup_parent() {
+setup_parent() {	# setup_parent [MAX_MB]
 	kill_cg "$D/high"; kill_cg "$D/low"
 	rmdir "$D/high" "$D/low" "$D" 2>/dev/null
 	mkdir -p "$D" || fail "mkdir $D"
 	echo +memory >"$D/cgroup.subtree_control"
-	echo $((PARENT_MAX << 20)) >"$D/memory.max"
+	echo $((${1:-$PARENT_MAX} << 20)) >"$D/memory.max"
 	mkdir "$D/high" "$D/low"
 }
 
@@ -90,9 +93,13 @@ wall() { awk '/wall-clock-time:/ { print $2; exit }' "$1"; }
 event() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.events"; }
 stat() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.stat"; }
 
-sng_vm() {	# sng_vm CGROUP YAML: the memory-hungry worker of A and D
-	in_cg "$1" stress-ng --vm 1 --vm-bytes ${WSET}M -t ${SECS}s \
-		--metrics-brief --yaml "$2" -q
+# The memory-hungry worker of A and D: it maps WSET MB, writes it all
+# with 64-bit stores, unmaps it, and again (so it takes page faults all
+# the time); write64 counts its bogo ops as it goes, not once a pass.
+SNG_VM="--vm 1 --vm-bytes ${WSET}M --vm-method write64"
+sng_vm() {	# sng_vm CGROUP YAML
+	in_cg "$1" stress-ng $SNG_VM -t ${SECS}s \
+		--metrics-brief --yaml "$2" >>"$OUT/stress-ng.log" 2>&1
 }
 
 # ---------------------------------------------------------------- A
@@ -112,6 +119,8 @@ exp_a_one() {
 		wait_for 120 test -e "$ready" || fail "A $sc: high did not fill"
 		sng_vm "$D/low" "$OUT/low.yaml"; lp=$!
 		wait $lp || fail "A $sc: stress-ng low"
+		# how much of the idle high cgroup's memory low pushed to swap
+		result A "$sc" "$rep" high_swapped_mb $(( $(cat "$D/high/memory.swap.current") >> 20 ))
 		kill -TERM $hp; wait $hp
 		;;
 	*)
@@ -123,7 +132,6 @@ exp_a_one() {
 		;;
 	esac
 	result A "$sc" "$rep" low_bogo_ops_s "$(bogo "$OUT/low.yaml")"
-	result A "$sc" "$rep" high_swapped_mb $(( $(stat "$D/high" swap 2>/dev/null || echo 0) >> 20 ))
 	stop_policy
 	log "A $sc rep $rep: low $(bogo "$OUT/low.yaml") bogo ops/s"
 }
@@ -183,7 +191,7 @@ exp_c() {
 	mkdir -p "$TMPFS"
 	mountpoint -q "$TMPFS" || mount -t tmpfs -o size=1g demo "$TMPFS"
 	for rep in $(seq "$REPS"); do
-		for sc in none agent-1000ms agent-100ms bpf; do
+		for sc in none agent-1000ms agent-100ms bpf bpf-backpressure; do
 			kill_cg "$RC"; rmdir "$RC" 2>/dev/null
 			mkdir "$RC"
 			echo $((RC_MAX << 20)) >"$RC/memory.max"
@@ -195,11 +203,13 @@ exp_c() {
 				agent=$! ;;
 			bpf) start_policy --reclaim_path "$RC" --reclaim_trigger ${RC_TRIGGER}M \
 				--reclaim_target ${RC_TARGET}M ;;
+			bpf-backpressure) start_policy --reclaim_path "$RC" --reclaim_trigger ${RC_TRIGGER}M \
+				--reclaim_target ${RC_TARGET}M --reclaim_delay_ms $RC_DELAY ;;
 			esac
 			max0=$(event "$RC" max) oom0=$(event "$RC" oom_kill)
 			in_cg "$RC" stress-ng --hdd 1 --hdd-bytes ${RC_FILE}M --hdd-write-size 1M \
-				--hdd-ops $((RC_FILE * 4)) --temp-path "$TMPFS" \
-				--metrics-brief --yaml "$OUT/rc.yaml" -q
+				--hdd-ops $((RC_FILE * 2)) --temp-path "$TMPFS" \
+				--metrics-brief --yaml "$OUT/rc.yaml" >>"$OUT/stress-ng.log" 2>&1
 			wp=$!
 			wait $wp || log "C $sc: stress-ng exit status $?"
 			result C "$sc" "$rep" max_events $(( $(event "$RC" max) - max0 ))
@@ -228,23 +238,24 @@ exp_d() {
 	local rep sc hp lp agent ready=$OUT/ready line woke t
 	for rep in $(seq "$REPS"); do
 		for sc in none agent-1000ms agent-100ms bpf; do
-			setup_parent
+			setup_parent $D_PARENT_MAX
 			agent=
 			case $sc in
 			agent-*)
 				"$TOOL" lowagent "$D/high" $THRESHOLD "$(echo "$sc" | tr -dc 0-9)" \
-					$HIGH_HOLD >"$OUT/agent.out" &
+					$D_HOLD >"$OUT/agent.out" &
 				agent=$! ;;
 			bpf) start_policy --high_path "$D/high" --threshold $THRESHOLD --use_below_low ;;
 			esac
 			rm -f "$ready"
-			in_cg "$D/high" "$TOOL" hold $HIGH_HOLD "$ready" >"$OUT/hold.out"
+			in_cg "$D/high" "$TOOL" hold $D_HOLD "$ready" >"$OUT/hold.out"
 			hp=$!
 			wait_for 120 test -e "$ready" || fail "D: high did not fill"
-			in_cg "$D/low" stress-ng --vm 1 --vm-bytes ${WSET}M -t 600s -q
+			in_cg "$D/low" stress-ng --vm 1 --vm-bytes ${D_LOW}M --vm-method write64 \
+				-t 600s -q
 			lp=$!
 			# until most of high's memory is in swap
-			wait_for 120 sh -c "[ \$(cat $D/high/memory.current) -lt $(( (HIGH_HOLD << 20) / 2 )) ]" ||
+			wait_for 120 sh -c "[ \$(cat $D/high/memory.current) -lt $(( (D_HOLD << 20) / 2 )) ]" ||
 				log "D $sc: high still has $(( $(cat "$D/high/memory.current") >> 20 )) MB in memory"
 			kill -USR1 $hp
 			wait $hp

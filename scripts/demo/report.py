@@ -58,7 +58,7 @@ names_a = {
 }
 if any(k[0] == "A" for k in data):
     lines += ["A. Memory priority: stress-ng --vm bogo ops/s (mean ± sd)", "",
-              "| scenario | low | high | high in swap (MB) |", "|---|---:|---:|---:|"]
+              "| scenario | low | high | idle high in swap (MB) |", "|---|---:|---:|---:|"]
     for sc in scen_a:
         lines.append(f"| {names_a[sc]} | {fmt(get('A', sc, 'low_bogo_ops_s'))} | "
                      f"{fmt(get('A', sc, 'high_bogo_ops_s'))} | "
@@ -90,12 +90,13 @@ if any(k[0] == "B" for k in data):
         lines.append(f"| {sc} | {meas} | {int(n)} |")
     lines.append("")
 
-scen_c = ["none", "agent-1000ms", "agent-100ms", "bpf"]
+scen_c = ["none", "agent-1000ms", "agent-100ms", "bpf", "bpf-backpressure"]
 names_c = {
     "none": "no policy",
     "agent-1000ms": "userspace memory.reclaim agent, 1 s poll",
     "agent-100ms": "userspace memory.reclaim agent, 100 ms poll",
     "bpf": "BPF async reclaim (bpf_wq)",
+    "bpf-backpressure": "BPF async reclaim + backpressure delay",
 }
 if any(k[0] == "C" for k in data):
     lines += ["C. Asynchronous reclaim: memory.events per run (mean ± sd)", "",
@@ -117,7 +118,7 @@ names_d = {
 if any(k[0] == "D" for k in data):
     lines += ["D. Protection reaction: high wakes and touches its memory again while low thrashes",
               "", "| scenario | protected after (ms) | high's pass (ms) |", "|---|---:|---:|"]
-    for sc in scen_c:
+    for sc in scen_c[:4]:
         react = get("D", sc, "reaction_ms")
         r = fmt(react) if react else ("-" if sc == "none" else
                                        "at the fault that crosses the threshold")
