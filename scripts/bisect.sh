@@ -7,8 +7,12 @@
 # and, at the commits that touch mm/ or the memcg and task headers, the
 # kernel without BPF (memcg-nobpf) and without memcg (bpf-nomemcg), where
 # the series' stubs are compiled. The complete configuration is built by
-# `make kernel` at the head of the series. A (commit tree, build) pair
-# that succeeded once is remembered in $CACHE/bisect-ok.
+# `make kernel` at the head of the series. A build that succeeded once is
+# remembered in $CACHE/bisect-ok under a key of what it compiled: the
+# commit's difference to the base without the paths no build here reads
+# (MAINTAINERS, Documentation/, tools/testing/, samples/), so that a
+# rebase that changes only tests, documentation or messages does not
+# rebuild every patch.
 . "$(dirname "$0")/common.sh"
 
 git_k() { git -C "$KDIR" "$@"; }
@@ -30,11 +34,19 @@ build() {
 	esac
 }
 
+# The key of commit $1: hash of its diff to the base, build inputs only.
+content_key() {
+	git_k diff --binary "$base" "$1" -- . ':(exclude)MAINTAINERS' \
+		':(exclude)Documentation' ':(exclude)tools/testing' ':(exclude)samples' |
+		sha1sum | cut -c1-40
+}
+
 n=0 total=$(git_k rev-list --count "$base..$SERIES_BRANCH")
 start=$(date +%s)
 for c in $(git_k rev-list --reverse "$base..$SERIES_BRANCH"); do
 	n=$((n + 1))
 	tree=$(git_k rev-parse "$c^{tree}")
+	key=$(content_key "$c")
 	subj=$(git_k log -1 --format=%s "$c")
 	builds=(bpf-memcg tools)
 	if git_k diff --name-only "$c^" "$c" |
@@ -42,14 +54,20 @@ for c in $(git_k rev-list --reverse "$base..$SERIES_BRANCH"); do
 		builds+=(memcg-nobpf bpf-nomemcg)
 	fi
 	for b in "${builds[@]}"; do
+		if grep -qx "$key $b" "$ok"; then
+			echo "[$n/$total] $b: ok (built before): $subj"
+			continue
+		fi
+		# results kept by tree before the key was the build inputs
 		if grep -qx "$tree $b" "$ok"; then
+			echo "$key $b" >>"$ok"
 			echo "[$n/$total] $b: ok (built before): $subj"
 			continue
 		fi
 		msg "[$n/$total] $b: building: $subj"
 		git_k checkout -q "$c"
 		build "$b" || die "patch $n/$total does not build ($b): $subj"
-		echo "$tree $b" >>"$ok"
+		echo "$key $b" >>"$ok"
 	done
 done
 echo "bisect: all $total patches build ($(( $(date +%s) - start )) s)"
