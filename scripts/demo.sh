@@ -13,7 +13,7 @@
 # Prints one table; the raw results (CSV, JSON), the table and a plot of A
 # and C are written to $CACHE/demo/<time>/ (the path is printed).
 #   DEMO_REPS=N      repetitions of each case (default 3)
-#   DEMO_SECS=N      seconds of each stress-ng run in A (default 15)
+#   DEMO_SECS=N      seconds of each stress-ng run in A (default 20)
 #   DEMO_ONLY="A C"  run only these experiments
 . "$(dirname "$0")/common.sh"
 

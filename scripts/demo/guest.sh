@@ -5,11 +5,11 @@
 # OUTDIR: where results.csv and the logs go; MEMCG: the samples/bpf/memcg
 # loader; DEMO_TOOL: scripts/demo/demo-tool built for the guest.
 # Environment: DEMO_REPS (repetitions, 3), DEMO_SECS (seconds of each
-# stress-ng run, 15), DEMO_ONLY (experiments to run, default "A B C D").
+# stress-ng run in A, 20), DEMO_ONLY (experiments to run, default "A B C D").
 set -u
 OUT=$1 MEMCG=$2 TOOL=$3
 REPS=${DEMO_REPS:-3}
-SECS=${DEMO_SECS:-15}
+SECS=${DEMO_SECS:-20}
 ONLY=${DEMO_ONLY:-A B C D}
 CSV=$OUT/results.csv
 LOG=$OUT/guest.log
@@ -93,12 +93,14 @@ wall() { awk '/wall-clock-time:/ { print $2; exit }' "$1"; }
 event() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.events"; }
 stat() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.stat"; }
 
-# The memory-hungry worker of A and D: it maps WSET MB, writes it all
-# with 64-bit stores, unmaps it, and again (so it takes page faults all
-# the time); write64 counts its bogo ops as it goes, not once a pass.
-SNG_VM="--vm 1 --vm-bytes ${WSET}M --vm-method write64"
-sng_vm() {	# sng_vm CGROUP YAML
-	in_cg "$1" stress-ng $SNG_VM -t ${SECS}s \
+# The memory-hungry workers of A: each writes WSET MB with 64-bit stores
+# (write64 counts its bogo ops as it goes, not once a pass). High's maps
+# its memory anew for every pass, so that it takes page faults all the
+# time it runs (it is "active"); low's keeps it (--vm-keep), so that its
+# throughput is that of memory while its working set fits, and that of
+# swap-in when it does not.
+sng_vm() {	# sng_vm CGROUP YAML [--vm-keep]
+	in_cg "$1" stress-ng --vm 1 --vm-bytes ${WSET}M --vm-method write64 ${3:-} -t ${SECS}s \
 		--metrics-brief --yaml "$2" >>"$OUT/stress-ng.log" 2>&1
 }
 
@@ -117,7 +119,7 @@ exp_a_one() {
 		in_cg "$D/high" "$TOOL" hold $WSET "$ready"
 		hp=$!
 		wait_for 120 test -e "$ready" || fail "A $sc: high did not fill"
-		sng_vm "$D/low" "$OUT/low.yaml"; lp=$!
+		sng_vm "$D/low" "$OUT/low.yaml" --vm-keep; lp=$!
 		wait $lp || fail "A $sc: stress-ng low"
 		# how much of the idle high cgroup's memory low pushed to swap
 		result A "$sc" "$rep" high_swapped_mb $(( $(cat "$D/high/memory.swap.current") >> 20 ))
@@ -125,7 +127,7 @@ exp_a_one() {
 		;;
 	*)
 		sng_vm "$D/high" "$OUT/high.yaml"; hp=$!
-		sng_vm "$D/low" "$OUT/low.yaml"; lp=$!
+		sng_vm "$D/low" "$OUT/low.yaml" --vm-keep; lp=$!
 		wait $hp || fail "A $sc: stress-ng high"
 		wait $lp || fail "A $sc: stress-ng low"
 		result A "$sc" "$rep" high_bogo_ops_s "$(bogo "$OUT/high.yaml")"
@@ -234,8 +236,11 @@ exp_c() {
 # again. How soon is it protected, and how long does its pass take, with
 # no policy, a userspace agent that sets memory.low from high's fault rate
 # (every 1 s or 100 ms), and the BPF hook (below_low from the same rate)?
+# Reported: when the agent protected high after it woke, how much of
+# high's memory was reclaimed while it touched it again (memory.stat
+# pgsteal), and how long that pass took.
 exp_d() {
-	local rep sc hp lp agent ready=$OUT/ready line woke t
+	local rep sc hp lp agent ready=$OUT/ready line woke t steal0
 	for rep in $(seq "$REPS"); do
 		for sc in none agent-1000ms agent-100ms bpf; do
 			setup_parent $D_PARENT_MAX
@@ -257,8 +262,11 @@ exp_d() {
 			# until most of high's memory is in swap
 			wait_for 120 sh -c "[ \$(cat $D/high/memory.current) -lt $(( (D_HOLD << 20) / 2 )) ]" ||
 				log "D $sc: high still has $(( $(cat "$D/high/memory.current") >> 20 )) MB in memory"
+			steal0=$(stat "$D/high" pgsteal)
 			kill -USR1 $hp
 			wait $hp
+			result D "$sc" "$rep" high_reclaimed_mb_after_wake \
+				$(( ($(stat "$D/high" pgsteal) - steal0) * 4096 >> 20 ))
 			kill_cg "$D/low"; wait $lp 2>/dev/null
 			line=$(cat "$OUT/hold.out")
 			set -- $line

@@ -117,12 +117,15 @@ names_d = {
 }
 if any(k[0] == "D" for k in data):
     lines += ["D. Protection reaction: high wakes and touches its memory again while low thrashes",
-              "", "| scenario | protected after (ms) | high's pass (ms) |", "|---|---:|---:|"]
+              "", "| scenario | protected after (ms) | high reclaimed during its pass (MB) "
+              "| high's pass (ms) |", "|---|---:|---:|---:|"]
     for sc in scen_c[:4]:
         react = get("D", sc, "reaction_ms")
         r = fmt(react) if react else ("-" if sc == "none" else
                                        "at the fault that crosses the threshold")
-        lines.append(f"| {names_d[sc]} | {r} | {fmt(get('D', sc, 'high_pass_ms'))} |")
+        lines.append(f"| {names_d[sc]} | {r} | "
+                     f"{fmt(get('D', sc, 'high_reclaimed_mb_after_wake'))} | "
+                     f"{fmt(get('D', sc, 'high_pass_ms'))} |")
     lines.append("")
 
 table = "\n".join(lines)
@@ -147,7 +150,8 @@ vals = [get("A", sc, "low_bogo_ops_s") for sc in scen_a]
 ax.bar(range(len(scen_a)), [stat(v)[0] if v else 0 for v in vals],
        yerr=[stat(v)[1] if v else 0 for v in vals], capsize=4, color="tab:blue")
 ax.set_xticks(range(len(scen_a)))
-ax.set_xticklabels([names_a[s].replace(", ", ",\n") for s in scen_a], fontsize=7)
+ax.set_xticklabels(["no policy", "memory.low\nboth active", "memory.low\nhigh idle",
+                    "BPF\nboth active", "BPF\nhigh idle"], fontsize=8)
 ax.set_ylabel("low cgroup: stress-ng bogo ops/s")
 ax.set_title("A. memory priority")
 ax = axes[1]
@@ -155,7 +159,8 @@ vals = [get("C", sc, "max_events") for sc in scen_c]
 ax.bar(range(len(scen_c)), [stat(v)[0] if v else 0 for v in vals],
        yerr=[stat(v)[1] if v else 0 for v in vals], capsize=4, color="tab:red")
 ax.set_xticks(range(len(scen_c)))
-ax.set_xticklabels([names_c[s].replace(", ", ",\n") for s in scen_c], fontsize=7)
+ax.set_xticklabels(["no policy", "agent\n1 s", "agent\n100 ms", "BPF\nasync",
+                    "BPF async\n+ backpressure"], fontsize=8)
 ax.set_ylabel("memory.events max per run")
 ax.set_title("C. asynchronous reclaim")
 if header:
