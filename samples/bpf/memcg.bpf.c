@@ -14,7 +14,11 @@
  * Asynchronous reclaim: when a charge finds a cgroup's usage above a
  * trigger, memcg_charged queues a bpf_wq whose callback reclaims from the
  * cgroup with bpf_try_to_free_mem_cgroup_pages() until its usage is at a
- * target, before the cgroup meets memory.max.
+ * target, before the cgroup meets memory.max. Optionally, when charges
+ * outrun the reclaim work, usage climbs from the trigger towards
+ * memory.max and memcg_charged delays the charging tasks more the closer
+ * it gets, so that the workload waits for the reclaim instead of
+ * reclaiming itself at the limit.
  *
  * A cgroup has at most one policy of its own, so there is a struct_ops
  * map for each role and each combination of roles the loader can give
@@ -64,6 +68,7 @@ __u32 low_delay_ms;
 __u64 reclaim_cgid;
 __u64 reclaim_trigger_pages;
 __u64 reclaim_target_pages;
+__u32 reclaim_delay_ms;		/* delay at memory.max, 0: none */
 __u64 page_size;
 
 /*
@@ -83,6 +88,7 @@ __u64 nr_reclaim_kicks;		/* reclaim work queued by a charge */
 __u64 nr_reclaim_runs;		/* bpf_try_to_free_mem_cgroup_pages() calls */
 __u64 nr_reclaimed_pages;
 __u64 nr_reclaim_errors;
+__u64 nr_reclaim_delays;	/* charges of the reclaim subtree delayed */
 long reclaim_last_error;
 
 /* The reclaim work is queued or running: charges need not queue it. */
@@ -285,46 +291,77 @@ int init_reclaim_work(void *ctx)
 }
 
 /*
+ * Backpressure for a charge that finds the reclaim cgroup at @usage pages,
+ * above the trigger: reclaim_delay_ms scaled by how far usage has gone
+ * from the trigger towards memory.max (none without a memory.max).
+ */
+static __always_inline unsigned int reclaim_delay(struct mem_cgroup *rmemcg,
+						  __u64 usage)
+{
+	__u64 max = rmemcg->memory.max, delay;
+
+	if (!reclaim_delay_ms || max <= reclaim_trigger_pages)
+		return 0;
+	if (usage >= max)
+		delay = reclaim_delay_ms;
+	else
+		delay = reclaim_delay_ms * (usage - reclaim_trigger_pages) /
+			(max - reclaim_trigger_pages);
+	if (delay)
+		__sync_fetch_and_add(&nr_reclaim_delays, 1);
+	return delay;
+}
+
+/*
  * A charge of the reclaim subtree: queue the reclaim work if the reclaim
  * cgroup's usage (its page counter, which counts the whole subtree) is
- * above the trigger. No atomic exchange for reclaim_queued: two charges
- * that race here both queue the work, and a queued work is queued once.
+ * above the trigger; returns the backpressure delay. No atomic exchange
+ * for reclaim_queued: two charges that race here both queue the work,
+ * and a queued work is queued once.
  */
-static __always_inline void reclaim_charged_check(struct mem_cgroup *memcg)
+static __always_inline unsigned int
+reclaim_charged_check(struct mem_cgroup *memcg)
 {
 	struct cgroup_subsys_state *css;
 	struct reclaim_work *work;
 	struct mem_cgroup *rmemcg;
+	unsigned int delay;
+	__u64 usage;
 	int key = 0;
 
-	if (reclaim_queued || bpf_ktime_get_ns() < reclaim_idle_until_ns)
-		return;
+	if (!reclaim_delay_ms &&
+	    (reclaim_queued || bpf_ktime_get_ns() < reclaim_idle_until_ns))
+		return 0;
 	css = ancestors_css(memcg, reclaim_cgid);
 	if (!css)
-		return;
+		return 0;
 	/* css is the first member of struct mem_cgroup */
 	rmemcg = bpf_core_cast(css, struct mem_cgroup);
-	if ((__u64)rmemcg->memory.usage.counter <= reclaim_trigger_pages)
-		return;
+	usage = rmemcg->memory.usage.counter;
+	if (usage <= reclaim_trigger_pages)
+		return 0;
+	delay = reclaim_delay(rmemcg, usage);
+	if (reclaim_queued || bpf_ktime_get_ns() < reclaim_idle_until_ns)
+		return delay;
 
 	work = bpf_map_lookup_elem(&reclaim_work_map, &key);
 	if (!work)
-		return;
+		return delay;
 	reclaim_queued = 1;
 	if (bpf_wq_start(&work->wq, 0)) {
 		__sync_fetch_and_add(&nr_reclaim_errors, 1);
 		reclaim_queued = 0;
-		return;
+		return delay;
 	}
 	__sync_fetch_and_add(&nr_reclaim_kicks, 1);
+	return delay;
 }
 
 SEC("struct_ops/memcg_charged")
 unsigned int BPF_PROG(reclaim_charged, struct mem_cgroup *memcg,
 		      unsigned int nr_pages)
 {
-	reclaim_charged_check(memcg);
-	return 0;
+	return reclaim_charged_check(memcg);
 }
 
 /* The low cgroup is also the reclaim cgroup */
@@ -332,8 +369,10 @@ SEC("struct_ops/memcg_charged")
 unsigned int BPF_PROG(low_reclaim_charged, struct mem_cgroup *memcg,
 		      unsigned int nr_pages)
 {
-	reclaim_charged_check(memcg);
-	return low_delay();
+	unsigned int reclaim = reclaim_charged_check(memcg);
+	unsigned int low = low_delay();
+
+	return low > reclaim ? low : reclaim;
 }
 
 /* High cgroup: protection through below_low, below_min, or both */

@@ -16,7 +16,10 @@
  *	     --reclaim_trigger 768M --reclaim_target 512M
  *
  * When a charge takes "batch" above 768 MiB, a BPF workqueue reclaims
- * from it until it is back at 512 MiB.
+ * from it until it is back at 512 MiB. With --reclaim_delay_ms 500 as
+ * well, charges that find it above 768 MiB delay the charging task, up
+ * to 500 ms as usage reaches memory.max: backpressure for workloads that
+ * allocate faster than the background reclaim frees.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -74,6 +77,7 @@ enum {
 	OPT_RECLAIM_PATH,
 	OPT_RECLAIM_TRIGGER,
 	OPT_RECLAIM_TARGET,
+	OPT_RECLAIM_DELAY_MS,
 	OPT_ALLOW_OVERRIDE,
 	OPT_DURATION,
 	OPT_VERBOSE,
@@ -89,6 +93,7 @@ static const struct option options[] = {
 	{ "reclaim_path",	required_argument,	NULL, OPT_RECLAIM_PATH },
 	{ "reclaim_trigger",	required_argument,	NULL, OPT_RECLAIM_TRIGGER },
 	{ "reclaim_target",	required_argument,	NULL, OPT_RECLAIM_TARGET },
+	{ "reclaim_delay_ms",	required_argument,	NULL, OPT_RECLAIM_DELAY_MS },
 	{ "allow_override",	no_argument,		NULL, OPT_ALLOW_OVERRIDE },
 	{ "duration",		required_argument,	NULL, OPT_DURATION },
 	{ "verbose",		no_argument,		NULL, OPT_VERBOSE },
@@ -120,6 +125,9 @@ static void print_help(FILE *out, const char *prog)
 		"  --reclaim_trigger SIZE  start when a charge finds usage above SIZE\n"
 		"  --reclaim_target SIZE   reclaim until usage is at most SIZE\n"
 		"                          (SIZE: bytes, or with a K, M or G suffix)\n"
+		"  --reclaim_delay_ms N    above the trigger, delay the charging tasks,\n"
+		"                          from 0 up to N ms as usage nears memory.max\n"
+		"                          (1-%d; default: no delay)\n"
 		"\n"
 		"Other options:\n"
 		"  --allow_override        attach with BPF_F_ALLOW_OVERRIDE, so that a\n"
@@ -133,7 +141,7 @@ static void print_help(FILE *out, const char *prog)
 		"A policy applies to its cgroup and to the descendants that have none\n"
 		"of their own. Statistics are printed every second; the policies are\n"
 		"detached when the program exits.\n",
-		prog, MAX_DELAY_MS);
+		prog, MAX_DELAY_MS, MAX_DELAY_MS);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -436,6 +444,7 @@ struct counters {
 	__u64 runs;
 	__u64 reclaimed;
 	__u64 errors;
+	__u64 rdelays;
 };
 
 static void sample_counters(const struct memcg__bss *bss, struct counters *c)
@@ -448,6 +457,7 @@ static void sample_counters(const struct memcg__bss *bss, struct counters *c)
 	c->runs = bss->nr_reclaim_runs;
 	c->reclaimed = bss->nr_reclaimed_pages;
 	c->errors = bss->nr_reclaim_errors;
+	c->rdelays = bss->nr_reclaim_delays;
 }
 
 /* ", name total (+change since the last line)" */
@@ -491,6 +501,8 @@ static void print_stats(const struct memcg__bss *bss, const struct counters *cur
 		print_count("runs", cur->runs, prev->runs);
 		print_count("pages", cur->reclaimed, prev->reclaimed);
 		print_count("errors", cur->errors, prev->errors);
+		if (bss->reclaim_delay_ms)
+			print_count("delays", cur->rdelays, prev->rdelays);
 		if (cur->errors)
 			printf(" (last %ld)", bss->reclaim_last_error);
 	}
@@ -510,12 +522,14 @@ static void print_summary(const struct counters *c, __u64 secs,
 		       (unsigned long long)c->withdrawn);
 	if (low.path)
 		printf(" | low: delays %llu", (unsigned long long)c->delays);
-	if (rcg.path)
+	if (rcg.path) {
 		printf(" | reclaim: kicks %llu, runs %llu, pages %llu (%llu MiB), errors %llu",
 		       (unsigned long long)c->kicks, (unsigned long long)c->runs,
 		       (unsigned long long)c->reclaimed,
 		       (unsigned long long)(c->reclaimed * page_size >> 20),
 		       (unsigned long long)c->errors);
+		printf(", delays %llu", (unsigned long long)c->rdelays);
+	}
 	printf("\n");
 	fflush(stdout);
 }
@@ -616,7 +630,7 @@ static void add_policy(struct policy *policies, int *n, struct bpf_map *map,
 
 int main(int argc, char **argv)
 {
-	__u64 threshold = 0, delay_ms = 0, trigger = 0, target = 0;
+	__u64 threshold = 0, delay_ms = 0, trigger = 0, target = 0, rdelay_ms = 0;
 	__u64 duration = 0, secs = 0, active_secs = 0;
 	bool have_threshold = false, have_trigger = false, have_target = false;
 	bool below_low = false, below_min = false;
@@ -666,6 +680,11 @@ int main(int argc, char **argv)
 				return bad_value(argv[0], "reclaim_target", optarg);
 			have_target = true;
 			break;
+		case OPT_RECLAIM_DELAY_MS:
+			if (parse_number(optarg, false, &rdelay_ms) || !rdelay_ms ||
+			    rdelay_ms > MAX_DELAY_MS)
+				return bad_value(argv[0], "reclaim_delay_ms", optarg);
+			break;
 		case OPT_ALLOW_OVERRIDE:
 			flags = BPF_F_ALLOW_OVERRIDE;
 			break;
@@ -696,6 +715,8 @@ int main(int argc, char **argv)
 		return bad_usage(argv[0], "--high_path or --reclaim_path is needed");
 	if (!low.path != !delay_ms)
 		return bad_usage(argv[0], "--low_path and --delay_ms go together");
+	if (!rcg.path && rdelay_ms)
+		return bad_usage(argv[0], "--reclaim_delay_ms needs --reclaim_path");
 	if (!rcg.path != !have_trigger || !rcg.path != !have_target)
 		return bad_usage(argv[0],
 				 "--reclaim_path, --reclaim_trigger and --reclaim_target go together");
@@ -778,6 +799,7 @@ int main(int argc, char **argv)
 	skel->bss->reclaim_cgid = rcg.id;
 	skel->bss->reclaim_trigger_pages = trigger / page_size;
 	skel->bss->reclaim_target_pages = target / page_size;
+	skel->bss->reclaim_delay_ms = rdelay_ms;
 	skel->bss->page_size = page_size;
 
 	if (memcg__load(skel)) {

@@ -57,17 +57,20 @@ names_a = {
     "bpf-idle": "BPF below_low, high idle",
 }
 if any(k[0] == "A" for k in data):
-    lines += ["A. Memory priority: stress-ng --vm bogo ops/s (mean ± sd)", "",
-              "| scenario | low | high | idle high in swap (MB) |", "|---|---:|---:|---:|"]
+    lines += ["A. Memory priority: stress-ng --vm bogo ops/s (mean ± sd; each run)", "",
+              "| scenario | low | low, each run | high | idle high in swap (MB) |",
+              "|---|---:|---:|---:|---:|"]
     for sc in scen_a:
-        lines.append(f"| {names_a[sc]} | {fmt(get('A', sc, 'low_bogo_ops_s'))} | "
+        runs = " / ".join(f"{v:,.0f}" for v in get("A", sc, "low_bogo_ops_s"))
+        lines.append(f"| {names_a[sc]} | {fmt(get('A', sc, 'low_bogo_ops_s'))} | {runs} | "
                      f"{fmt(get('A', sc, 'high_bogo_ops_s'))} | "
                      f"{fmt(get('A', sc, 'high_swapped_mb'))} |")
     lo_static = get("A", "memory.low-idle", "low_bogo_ops_s")
     lo_bpf = get("A", "bpf-idle", "low_bogo_ops_s")
     if lo_static and lo_bpf:
-        lines += ["", f"low with high idle: BPF / static memory.low = "
-                  f"{stat(lo_bpf)[0] / stat(lo_static)[0]:.1f}x"]
+        lines += ["", "low with high idle, BPF / static memory.low: "
+                  f"{stat(lo_bpf)[0] / stat(lo_static)[0]:.1f}x (means), "
+                  f"{statistics.median(lo_bpf) / statistics.median(lo_static):.1f}x (medians)"]
     lines.append("")
 
 if any(k[0] == "B" for k in data):
@@ -87,8 +90,8 @@ if any(k[0] == "B" for k in data):
             meas = f"{mean:.1f} ± {var ** 0.5:.1f}"
         else:
             meas = "none delayed"
-        lines.append(f"| {sc} | {meas} | {int(n)} |")
-    lines.append("")
+        lines.append(f"| {sc if sc != '0' else '0 (no policy)'} | {meas} | {int(n)} |")
+    lines += ["", "(no policy: the faults that took 5 ms or more, TCG's own jitter)", ""]
 
 scen_c = ["none", "agent-1000ms", "agent-100ms", "bpf", "bpf-backpressure"]
 names_c = {

@@ -8,6 +8,7 @@
  * the workload outruns the reclaim (on an emulated machine, or with KASAN,
  * the kworker that reclaims gets as little CPU as the workload).
  */
+#include <limits.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -192,6 +193,218 @@ static void test_kfunc_args(struct memcg_async_reclaim *skel)
 	}
 }
 
+/* The results a call of the kfunc may have, as bits */
+#define RES_OK		1	/* >= 0: the pages reclaimed */
+#define RES_EINVAL	2
+#define RES_E2BIG	4
+
+#define FUZZ_CALLS	300	/* random calls, after the boundary ones */
+#define FUZZ_SECS	20	/* at most, for the random calls */
+#define ROOT_MAX_PAGES	32	/* the most a call asks of the root memcg */
+
+struct kfunc_call {
+	__u64 nr_pages;
+	__u32 gfp;
+	__u32 options;
+	int swappiness;
+	bool root;
+};
+
+struct fuzz {
+	__u64 seed;
+	__u64 state;
+	__u64 ram;		/* totalram_pages() */
+	int calls;
+	int mismatches;
+	int results[3];		/* calls that returned >= 0, -EINVAL, -E2BIG */
+	__u64 reclaimed;
+};
+
+/* xorshift64*: the same calls for the same seed, on every machine */
+static __u64 fuzz_rand(struct fuzz *f)
+{
+	f->state ^= f->state >> 12;
+	f->state ^= f->state << 25;
+	f->state ^= f->state >> 27;
+	return f->state * 0x2545f4914f6cdd1dULL;
+}
+
+static bool gfp_valid(__u32 gfp)
+{
+	return !gfp || gfp == GFP_KERNEL || gfp == (GFP_KERNEL & ~GFP_FS) ||
+	       gfp == (GFP_KERNEL & ~(GFP_FS | GFP_IO));
+}
+
+/*
+ * The results the kfunc's documentation gives for @c: -EINVAL for 0 pages
+ * or for a value it does not list for an argument, -E2BIG for more pages
+ * than the RAM has, else the number of pages reclaimed. It does not say
+ * which error wins when there are more pages than RAM and another argument
+ * is invalid: either is right then.
+ */
+static int expected(const struct kfunc_call *c, __u64 ram)
+{
+	bool invalid = !gfp_valid(c->gfp) ||
+		       (c->options & ~(MAY_SWAP | PROACTIVE)) ||
+		       (c->swappiness != -1 &&
+			(c->swappiness < 0 || c->swappiness > 200 ||
+			 !(c->options & PROACTIVE)));
+
+	if (!c->nr_pages)
+		return RES_EINVAL;
+	if (c->nr_pages > ram)
+		return invalid ? RES_E2BIG | RES_EINVAL : RES_E2BIG;
+	return invalid ? RES_EINVAL : RES_OK;
+}
+
+/* Call the kfunc with @c and compare with what the documentation says. */
+static void fuzz_call(struct memcg_async_reclaim *skel, struct fuzz *f,
+		      const struct kfunc_call *c)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
+	int want = expected(c, f->ram), got;
+	long ret;
+
+	skel->bss->arg_nr_pages = c->nr_pages;
+	skel->bss->arg_gfp = c->gfp;
+	skel->bss->arg_options = c->options;
+	skel->bss->arg_swappiness = c->swappiness;
+	skel->bss->arg_root = c->root;
+	skel->bss->result = -12345;
+	f->calls++;
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.try_reclaim), &topts) ||
+	    topts.retval) {
+		ret = -12345;
+		got = 0;
+	} else {
+		ret = skel->bss->result;
+		got = ret >= 0 ? RES_OK : ret == -EINVAL ? RES_EINVAL :
+		      ret == -E2BIG ? RES_E2BIG : 0;
+	}
+	if (got == RES_OK) {
+		f->results[0]++;
+		f->reclaimed += ret;
+	} else if (got) {
+		f->results[got == RES_EINVAL ? 1 : 2]++;
+	}
+	if (got & want)
+		return;
+	if (f->mismatches++ < 10)
+		fprintf(stderr,
+			"seed %llu call %d: nr_pages %llu gfp %#x options %#x swappiness %d%s: %ld, expected%s%s%s\n",
+			(unsigned long long)f->seed, f->calls,
+			(unsigned long long)c->nr_pages, c->gfp, c->options,
+			c->swappiness, c->root ? " root" : "", ret,
+			want & RES_OK ? " >= 0" : "", want & RES_EINVAL ? " -EINVAL" : "",
+			want & RES_E2BIG ? " -E2BIG" : "");
+}
+
+/*
+ * Fuzz the arguments of bpf_try_to_free_mem_cgroup_pages(): first each
+ * boundary value of each argument, the others valid, then random calls
+ * that mix boundary, valid and arbitrary values of all arguments, on the
+ * test cgroup or the root memcg. MEMCG_OPS_FUZZ_SEED=<seed> repeats a run;
+ * the seed is printed. Only boundary calls on the test cgroup, which
+ * holds little memory, ask for many pages: the calls stay short.
+ */
+static void test_kfunc_fuzz(struct memcg_async_reclaim *skel)
+{
+	const char *env = getenv("MEMCG_OPS_FUZZ_SEED");
+	struct fuzz f = {};
+	struct kfunc_call c, base = {
+		.nr_pages = 16, .options = PROACTIVE, .swappiness = -1,
+	};
+	__u64 nr_bounds[] = {
+		0, 1, 2, 31, 32, 33, 64, 0 /* ram - 1 */, 0 /* ram */,
+		0 /* ram + 1 */, 1ULL << 32, 1ULL << 40, LONG_MAX, ULLONG_MAX,
+	};
+	static const __u32 gfp_bounds[] = {
+		0, GFP_KERNEL, GFP_KERNEL & ~GFP_FS, GFP_KERNEL & ~(GFP_FS | GFP_IO),
+		GFP_NOWAIT, GFP_KERNEL | GFP_NOFAIL, GFP_KERNEL | GFP_HIGHMEM,
+		GFP_IO | GFP_FS, GFP_DIRECT, 1, 1u << 31, UINT_MAX,
+	};
+	static const __u32 option_bounds[] = {
+		0, MAY_SWAP, PROACTIVE, MAY_SWAP | PROACTIVE, 1, 1u << 3,
+		1u << 31, UINT_MAX,
+	};
+	static const int swappiness_bounds[] = {
+		INT_MIN, -2, -1, 0, 1, 60, 199, 200, 201, INT_MAX,
+	};
+	__u64 start, r;
+	int i;
+
+	/* sysinfo()'s totalram: totalram_pages(), in bytes */
+	f.ram = sysconf(_SC_PHYS_PAGES);
+	if (!ASSERT_GT(f.ram, 0, "_SC_PHYS_PAGES"))
+		return;
+	nr_bounds[7] = f.ram - 1;
+	nr_bounds[8] = f.ram;
+	nr_bounds[9] = f.ram + 1;
+	f.seed = env ? strtoull(env, NULL, 0) : get_time_ns();
+	f.state = f.seed ? f.seed : 1;
+	skel->bss->cgid = get_cgroup_id(CG);
+
+	/* Each boundary value of each argument, the others valid */
+	for (i = 0; i < ARRAY_SIZE(nr_bounds); i++) {
+		c = base;
+		c.nr_pages = nr_bounds[i];
+		fuzz_call(skel, &f, &c);
+	}
+	for (i = 0; i < ARRAY_SIZE(gfp_bounds); i++) {
+		c = base;
+		c.gfp = gfp_bounds[i];
+		fuzz_call(skel, &f, &c);
+	}
+	for (i = 0; i < ARRAY_SIZE(option_bounds); i++) {
+		c = base;
+		c.options = option_bounds[i];
+		fuzz_call(skel, &f, &c);
+	}
+	/* With and without BPF_MEMCG_RECLAIM_PROACTIVE */
+	for (i = 0; i < 2 * ARRAY_SIZE(swappiness_bounds); i++) {
+		c = base;
+		c.swappiness = swappiness_bounds[i / 2];
+		c.options = i & 1 ? MAY_SWAP : PROACTIVE;
+		fuzz_call(skel, &f, &c);
+	}
+
+	/*
+	 * Random calls: each argument a boundary value one time in four, a
+	 * valid value one time in two, anything else one time in four.
+	 */
+	start = get_time_ns();
+	for (i = 0; i < FUZZ_CALLS && get_time_ns() - start < FUZZ_SECS * 1000000000ULL; i++) {
+		r = fuzz_rand(&f);
+		c.nr_pages = r % 4 == 0 ? nr_bounds[fuzz_rand(&f) % ARRAY_SIZE(nr_bounds)] :
+			     r % 4 == 3 ? fuzz_rand(&f) >> (fuzz_rand(&f) % 64) :
+			     1 + fuzz_rand(&f) % 64;
+		r >>= 2;
+		c.gfp = r % 4 == 0 ? gfp_bounds[fuzz_rand(&f) % ARRAY_SIZE(gfp_bounds)] :
+			r % 4 == 3 ? (__u32)fuzz_rand(&f) :
+			gfp_bounds[fuzz_rand(&f) % 4];
+		r >>= 2;
+		c.options = r % 4 == 0 ? option_bounds[fuzz_rand(&f) % ARRAY_SIZE(option_bounds)] :
+			    r % 4 == 3 ? 1u << (fuzz_rand(&f) % 32) :
+			    option_bounds[fuzz_rand(&f) % 4];
+		r >>= 2;
+		c.swappiness = r % 4 == 0 ?
+			       swappiness_bounds[fuzz_rand(&f) % ARRAY_SIZE(swappiness_bounds)] :
+			       r % 4 == 3 ? (int)fuzz_rand(&f) :
+			       (int)(fuzz_rand(&f) % 202) - 1;
+		r >>= 2;
+		/* The root memcg one time in eight, for a few pages */
+		c.root = r % 8 == 0;
+		if (c.root && c.nr_pages > ROOT_MAX_PAGES && c.nr_pages <= f.ram)
+			c.nr_pages = 1 + c.nr_pages % ROOT_MAX_PAGES;
+		fuzz_call(skel, &f, &c);
+	}
+	printf("%s: seed %llu: %d calls, %d >= 0 (%llu pages reclaimed), %d -EINVAL, %d -E2BIG\n",
+	       __func__, (unsigned long long)f.seed, f.calls, f.results[0],
+	       (unsigned long long)f.reclaimed, f.results[1], f.results[2]);
+	ASSERT_EQ(f.mismatches, 0, "results as documented");
+	ASSERT_GT(f.results[0], 0, "valid calls");
+}
+
 void test_memcg_ops_async_reclaim(void)
 {
 	struct memcg_async_reclaim *skel = NULL;
@@ -217,6 +430,8 @@ void test_memcg_ops_async_reclaim(void)
 		test_async_reclaim(skel, cg);
 	if (test__start_subtest("kfunc_args"))
 		test_kfunc_args(skel);
+	if (test__start_subtest("kfunc_fuzz"))
+		test_kfunc_fuzz(skel);
 out:
 	memcg_async_reclaim__destroy(skel);
 	if (cg >= 0)

@@ -8,6 +8,7 @@
  * tens of MB per cgroup, time assertions that compare rather than expect.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,16 +32,22 @@ struct shared {
 	int stop;		/* set by the parent: end the rounds */
 	int ready;		/* set by a child holding its memory */
 	__u64 ns[3];		/* time per round of a child */
+	__u32 rounds[3];	/* rounds a child has done so far */
 };
 
 static struct shared *sh;
 
 static long page_size;
 
-static int get_stat(struct memcg_ops *skel, __u64 cgid, struct memcg_ops_stat *st)
+static int get_stat_fd(int stats_fd, __u64 cgid, struct memcg_ops_stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &cgid, st);
+	return bpf_map_lookup_elem(stats_fd, &cgid, st);
+}
+
+static int get_stat(struct memcg_ops *skel, __u64 cgid, struct memcg_ops_stat *st)
+{
+	return get_stat_fd(bpf_map__fd(skel->maps.stats), cgid, st);
 }
 
 /*
@@ -113,8 +120,9 @@ static int touch_anon(size_t size, bool hold)
 /*
  * Run touch_anon(@size, @rounds == 1) in a child process in cgroup @path,
  * @rounds times, or until sh->stop is set if @rounds is 0. Returns the
- * pid; the child exits with 0 on success and writes its time per round
- * (ns) into sh->ns[@slot] when it ends.
+ * pid; the child counts its rounds in sh->rounds[@slot], exits with 0 on
+ * success and writes its time per round (ns) into sh->ns[@slot] when it
+ * ends.
  */
 static pid_t spawn_touch(const char *path, size_t size, int rounds, int slot)
 {
@@ -127,9 +135,11 @@ static pid_t spawn_touch(const char *path, size_t size, int rounds, int slot)
 	if (join_parent_cgroup(path))
 		_exit(1);
 	start = get_time_ns();
-	for (n = 0; rounds ? n < rounds : !READ_ONCE(sh->stop); n++)
+	for (n = 0; rounds ? n < rounds : !READ_ONCE(sh->stop); n++) {
 		if (touch_anon(size, rounds == 1))
 			_exit(2);
+		__sync_fetch_and_add(&sh->rounds[slot], 1);
+	}
 	WRITE_ONCE(sh->ns[slot], n ? (get_time_ns() - start) / n : 0);
 	_exit(0);
 }
@@ -143,6 +153,99 @@ static bool child_ok(pid_t pid, const char *what)
 	return ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status), what);
 }
 
+#define MAX_CGROUPS	64
+
+/*
+ * The cgroups of a subtest, below the test's cgroup work directory:
+ * cg_add() creates them, parents first, and cg_remove_all() closes and
+ * removes those still there, the last created first.
+ */
+struct cgroups {
+	int nr;
+	int fd[MAX_CGROUPS];
+	char path[MAX_CGROUPS][32];
+};
+
+/*
+ * Create cgroup @path in @cgs, its parent being there already, and with
+ * @memory enable the memory controller for its children. Returns its fd,
+ * or -1 after a failed assertion.
+ */
+static int cg_add(struct cgroups *cgs, const char *path, bool memory)
+{
+	int fd;
+
+	if (!ASSERT_LT(cgs->nr, MAX_CGROUPS, "cgroups") ||
+	    !ASSERT_LT(strlen(path), sizeof(cgs->path[0]), path))
+		return -1;
+	fd = create_and_get_cgroup(path);
+	if (!ASSERT_GE(fd, 0, path))
+		return -1;
+	strcpy(cgs->path[cgs->nr], path);
+	cgs->fd[cgs->nr++] = fd;
+	if (memory && !ASSERT_OK(enable_controllers(path, "memory"), path))
+		return -1;
+	return fd;
+}
+
+static void cg_remove_at(struct cgroups *cgs, int i)
+{
+	if (cgs->fd[i] < 0)
+		return;
+	close(cgs->fd[i]);
+	remove_cgroup(cgs->path[i]);
+	cgs->fd[i] = -1;
+}
+
+/* Close and remove cgroup @fd of @cgs now. */
+static void cg_remove(struct cgroups *cgs, int fd)
+{
+	int i;
+
+	for (i = 0; i < cgs->nr; i++)
+		if (cgs->fd[i] == fd)
+			cg_remove_at(cgs, i);
+}
+
+static void cg_remove_all(struct cgroups *cgs)
+{
+	while (cgs->nr > 0)
+		cg_remove_at(cgs, --cgs->nr);
+}
+
+/*
+ * Remove cgroup @fd of @cgs, whose parent is in @cgs too, as soon as it
+ * can be removed: rmdir fails with EBUSY while the cgroup has tasks that
+ * are not exiting. Returns 0 or -errno of the last attempt.
+ */
+static int cg_rmdir_wait(struct cgroups *cgs, int fd)
+{
+	const char *path, *name;
+	int i, parent, n;
+
+	for (i = 0; i < cgs->nr && (fd < 0 || cgs->fd[i] != fd); i++)
+		;
+	if (i == cgs->nr)
+		return -EINVAL;
+	path = cgs->path[i];
+	name = strrchr(path, '/');
+	for (parent = 0; parent < cgs->nr; parent++)
+		if (cgs->fd[parent] >= 0 &&
+		    strlen(cgs->path[parent]) == name - path &&
+		    !strncmp(cgs->path[parent], path, name - path))
+			break;
+	if (parent == cgs->nr)
+		return -EINVAL;
+	for (n = 0; unlinkat(cgs->fd[parent], name + 1, AT_REMOVEDIR); n++) {
+		if (errno != EBUSY || n == WAIT_MS)
+			return -errno;
+		usleep(1000);
+	}
+	close(fd);
+	cgs->fd[i] = -1;
+	return 0;
+}
+
 /*
  * Inheritance and BPF_F_ALLOW_OVERRIDE: A on top with the flag, B in the
  * middle without it, the leaf cannot attach; detaching restores.
@@ -150,22 +253,16 @@ static bool child_ok(pid_t pid, const char *what)
 static void test_hierarchy(struct memcg_ops *skel)
 {
 	struct bpf_link *link_a = NULL, *link_b = NULL, *link_c = NULL, *link;
-	int top = -1, mid = -1, leaf = -1, new = -1, other = -1, other_c = -1;
 	__u64 id_top, id_mid, id_leaf, id_new;
+	int top, mid, leaf, other, other_c;
+	struct cgroups cgs = {};
 
-	top = create_and_get_cgroup("/mo_hier");
-	mid = create_and_get_cgroup("/mo_hier/mid");
-	leaf = create_and_get_cgroup("/mo_hier/mid/leaf");
-	other = create_and_get_cgroup("/mo_hier2");
-	other_c = create_and_get_cgroup("/mo_hier2/c");
-	if (!ASSERT_GE(top, 0, "top") || !ASSERT_GE(mid, 0, "mid") ||
-	    !ASSERT_GE(leaf, 0, "leaf") || !ASSERT_GE(other, 0, "other") ||
-	    !ASSERT_GE(other_c, 0, "other/c"))
-		goto out;
-	if (!ASSERT_OK(enable_controllers("/mo_hier", "memory"), "enable top") ||
-	    !ASSERT_OK(enable_controllers("/mo_hier/mid", "memory"), "enable mid") ||
-	    !ASSERT_OK(enable_controllers("/mo_hier/mid/leaf", "memory"), "enable leaf") ||
-	    !ASSERT_OK(enable_controllers("/mo_hier2", "memory"), "enable other"))
+	top = cg_add(&cgs, "/mo_hier", true);
+	mid = cg_add(&cgs, "/mo_hier/mid", true);
+	leaf = cg_add(&cgs, "/mo_hier/mid/leaf", true);
+	other = cg_add(&cgs, "/mo_hier2", true);
+	other_c = cg_add(&cgs, "/mo_hier2/c", false);
+	if (top < 0 || mid < 0 || leaf < 0 || other < 0 || other_c < 0)
 		goto out;
 	id_top = get_cgroup_id("/mo_hier");
 	id_mid = get_cgroup_id("/mo_hier/mid");
@@ -197,8 +294,7 @@ static void test_hierarchy(struct memcg_ops *skel)
 		     "leaf under B, override");
 
 	/* A cgroup created later inherits B */
-	new = create_and_get_cgroup("/mo_hier/mid/leaf/new");
-	if (!ASSERT_GE(new, 0, "new"))
+	if (cg_add(&cgs, "/mo_hier/mid/leaf/new", false) < 0)
 		goto out;
 	id_new = get_cgroup_id("/mo_hier/mid/leaf/new");
 	ASSERT_TRUE(wait_stat(skel, id_new, 2, 1, 0), "new under B");
@@ -229,43 +325,26 @@ out:
 	bpf_link__destroy(link_c);
 	bpf_link__destroy(link_b);
 	bpf_link__destroy(link_a);
-	if (new >= 0)
-		close(new);
-	if (leaf >= 0)
-		close(leaf);
-	if (mid >= 0)
-		close(mid);
-	if (top >= 0)
-		close(top);
-	if (other_c >= 0)
-		close(other_c);
-	if (other >= 0)
-		close(other);
-	remove_cgroup("/mo_hier/mid/leaf/new");
-	remove_cgroup("/mo_hier/mid/leaf");
-	remove_cgroup("/mo_hier/mid");
-	remove_cgroup("/mo_hier");
-	remove_cgroup("/mo_hier2/c");
-	remove_cgroup("/mo_hier2");
+	cg_remove_all(&cgs);
 }
 
-#define NR_CHILDREN 8
+#define NR_CHILDREN 50
 
 /*
- * online/offline once per cgroup: cgroups created and removed under an
- * attached policy, the rest offlined by the detach.
+ * online/offline once per cgroup: NR_CHILDREN cgroups created under an
+ * attached policy, half of them removed under it, the rest offlined by
+ * the detach.
  */
 static void test_online_offline(struct memcg_ops *skel)
 {
+	int parent, child[NR_CHILDREN], i;
 	__u64 ids[NR_CHILDREN], id_parent;
 	struct bpf_link *link = NULL;
-	char path[64];
-	int parent, fd, i;
+	struct cgroups cgs = {};
+	char path[32];
 
-	parent = create_and_get_cgroup("/mo_life");
-	if (!ASSERT_GE(parent, 0, "parent"))
-		return;
-	if (!ASSERT_OK(enable_controllers("/mo_life", "memory"), "enable"))
+	parent = cg_add(&cgs, "/mo_life", true);
+	if (parent < 0)
 		goto out;
 	id_parent = get_cgroup_id("/mo_life");
 
@@ -276,19 +355,16 @@ static void test_online_offline(struct memcg_ops *skel)
 
 	for (i = 0; i < NR_CHILDREN; i++) {
 		snprintf(path, sizeof(path), "/mo_life/c%d", i);
-		fd = create_and_get_cgroup(path);
-		if (!ASSERT_GE(fd, 0, path))
+		child[i] = cg_add(&cgs, path, false);
+		if (child[i] < 0)
 			goto out;
-		close(fd);
 		ids[i] = get_cgroup_id(path);
 		ASSERT_TRUE(wait_stat(skel, ids[i], 1, 1, 0), "child online");
 	}
 
 	/* Half of them go away while the policy is attached */
-	for (i = 0; i < NR_CHILDREN / 2; i++) {
-		snprintf(path, sizeof(path), "/mo_life/c%d", i);
-		remove_cgroup(path);
-	}
+	for (i = 0; i < NR_CHILDREN / 2; i++)
+		cg_remove(&cgs, child[i]);
 	for (i = 0; i < NR_CHILDREN / 2; i++)
 		ASSERT_TRUE(wait_stat(skel, ids[i], 0, 1, 1), "removed child offline");
 
@@ -300,12 +376,7 @@ static void test_online_offline(struct memcg_ops *skel)
 	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
 out:
 	bpf_link__destroy(link);
-	for (i = 0; i < NR_CHILDREN; i++) {
-		snprintf(path, sizeof(path), "/mo_life/c%d", i);
-		remove_cgroup(path);
-	}
-	close(parent);
-	remove_cgroup("/mo_life");
+	cg_remove_all(&cgs);
 }
 
 /* The link's struct_ops map id, 0 once the link is detached */
@@ -327,22 +398,19 @@ static __u32 link_map_id(struct bpf_link *link)
 static void test_lifecycle(struct memcg_ops *skel)
 {
 	struct bpf_link *link = NULL, *link_rm = NULL;
-	int cg = -1, child = -1, rm = -1, rm_child = -1;
+	int cg, child, rm, rm_child, i;
 	struct bpf_map_info map_info;
 	__u32 len = sizeof(map_info);
 	__u64 id, id_child, id_rm;
+	struct cgroups cgs = {};
 	pid_t pid;
-	int i;
 
 	memset(sh, 0, sizeof(*sh));
-	cg = create_and_get_cgroup("/mo_upd");
-	child = create_and_get_cgroup("/mo_upd/c");
-	rm = create_and_get_cgroup("/mo_rm");
-	rm_child = create_and_get_cgroup("/mo_rm/c");
-	if (!ASSERT_GE(cg, 0, "cgroup") || !ASSERT_GE(child, 0, "child") ||
-	    !ASSERT_GE(rm, 0, "rm") || !ASSERT_GE(rm_child, 0, "rm child") ||
-	    !ASSERT_OK(enable_controllers("/mo_upd", "memory"), "enable") ||
-	    !ASSERT_OK(enable_controllers("/mo_rm", "memory"), "enable rm"))
+	cg = cg_add(&cgs, "/mo_upd", true);
+	child = cg_add(&cgs, "/mo_upd/c", false);
+	rm = cg_add(&cgs, "/mo_rm", true);
+	rm_child = cg_add(&cgs, "/mo_rm/c", false);
+	if (cg < 0 || child < 0 || rm < 0 || rm_child < 0)
 		goto out;
 	id = get_cgroup_id("/mo_upd");
 	id_child = get_cgroup_id("/mo_upd/c");
@@ -369,12 +437,8 @@ static void test_lifecycle(struct memcg_ops *skel)
 	pid = spawn_touch("/mo_rm/c", 4 * MB, 1, 1);
 	if (!child_ok(pid, "workload"))
 		goto out;
-	close(rm_child);
-	rm_child = -1;
-	remove_cgroup("/mo_rm/c");
-	close(rm);
-	rm = -1;
-	remove_cgroup("/mo_rm");
+	cg_remove(&cgs, rm_child);
+	cg_remove(&cgs, rm);
 	ASSERT_TRUE(wait_stat(skel, id_rm, 0, 1, 1), "removed memcg offline");
 	for (i = 0; i < WAIT_MS && link_map_id(link_rm); i++)
 		usleep(1000);
@@ -383,18 +447,379 @@ static void test_lifecycle(struct memcg_ops *skel)
 out:
 	bpf_link__destroy(link_rm);
 	bpf_link__destroy(link);
-	if (rm_child >= 0)
-		close(rm_child);
-	if (rm >= 0)
-		close(rm);
-	if (child >= 0)
-		close(child);
-	if (cg >= 0)
-		close(cg);
-	remove_cgroup("/mo_rm/c");
-	remove_cgroup("/mo_rm");
-	remove_cgroup("/mo_upd/c");
-	remove_cgroup("/mo_upd");
+	cg_remove_all(&cgs);
+}
+
+#define NR_CHARGERS	2
+
+/* Wait until each of @n children has done at least @rounds[i] rounds */
+static bool wait_rounds(const __u32 *rounds, int n)
+{
+	int i, t;
+
+	for (t = 0; t < 3 * WAIT_MS; t++) {
+		for (i = 0; i < n; i++)
+			if (READ_ONCE(sh->rounds[i]) < rounds[i])
+				break;
+		if (i == n)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* Wait until the policy has counted more than @charged pages for @cgid */
+static bool wait_charged(struct memcg_ops *skel, __u64 cgid, __u64 charged)
+{
+	struct memcg_ops_stat st;
+	int t;
+
+	for (t = 0; t < 3 * WAIT_MS; t++) {
+		if (!get_stat(skel, cgid, &st) && st.charged > charged)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * Detach while tasks charge: NR_CHARGERS tasks fault and free memory in
+ * children of a cgroup whose policy counts charges and uncharges. Once
+ * bpf_link__detach() returns, and once the link's last close does, no hook
+ * of the policy runs anymore: its counters stand still while the tasks go
+ * on charging and uncharging.
+ */
+static void test_detach_charging(struct memcg_ops *skel)
+{
+	struct memcg_ops_stat st, before[NR_CHARGERS];
+	pid_t pids[NR_CHARGERS] = {};
+	__u32 rounds[NR_CHARGERS];
+	struct bpf_link *link = NULL;
+	__u64 ids[NR_CHARGERS];
+	struct cgroups cgs = {};
+	int parent, i, r;
+	char path[32];
+
+	memset(sh, 0, sizeof(*sh));
+	skel->bss->low_cgid = 0;
+	skel->bss->high_cgid = 0;
+	parent = cg_add(&cgs, "/mo_det", true);
+	if (parent < 0)
+		goto out;
+	for (i = 0; i < NR_CHARGERS; i++) {
+		snprintf(path, sizeof(path), "/mo_det/c%d", i);
+		if (cg_add(&cgs, path, false) < 0)
+			goto out;
+		ids[i] = get_cgroup_id(path);
+		pids[i] = spawn_touch(path, MB, 0, i);
+		if (!ASSERT_GT(pids[i], 0, "fork"))
+			goto out;
+	}
+
+	/* Round 0 detaches with BPF_LINK_DETACH, round 1 by the last close */
+	for (r = 0; r < 2; r++) {
+		for (i = 0; i < NR_CHARGERS; i++)
+			get_stat(skel, ids[i], &before[i]);
+		link = attach(skel->maps.policy_throttle, parent, 0);
+		if (!ASSERT_OK_PTR(link, "attach"))
+			goto out;
+		for (i = 0; i < NR_CHARGERS; i++) {
+			if (!ASSERT_TRUE(wait_charged(skel, ids[i], before[i].charged),
+					 "charges under the policy"))
+				goto out;
+			get_stat(skel, ids[i], &before[i]);
+			rounds[i] = READ_ONCE(sh->rounds[i]) + 3;
+		}
+		/* Two of the next three rounds fall in the wait: 2 MB */
+		if (!ASSERT_TRUE(wait_rounds(rounds, NR_CHARGERS), "charging"))
+			goto out;
+		for (i = 0; i < NR_CHARGERS; i++) {
+			get_stat(skel, ids[i], &st);
+			ASSERT_GE(st.charged - before[i].charged, MB / page_size,
+				  "memcg_charged while attached");
+			ASSERT_GT(st.uncharged, before[i].uncharged,
+				  "memcg_uncharged while attached");
+		}
+
+		if (r == 0) {
+			ASSERT_OK(bpf_link__detach(link), "detach");
+		} else {
+			bpf_link__destroy(link);
+			link = NULL;
+		}
+		for (i = 0; i < NR_CHARGERS; i++) {
+			get_stat(skel, ids[i], &before[i]);
+			rounds[i] = READ_ONCE(sh->rounds[i]) + 3;
+		}
+		if (!ASSERT_TRUE(wait_rounds(rounds, NR_CHARGERS), "charging after detach"))
+			goto out;
+		for (i = 0; i < NR_CHARGERS; i++) {
+			get_stat(skel, ids[i], &st);
+			ASSERT_EQ(st.charged, before[i].charged, "no memcg_charged after detach");
+			ASSERT_EQ(st.uncharged, before[i].uncharged,
+				  "no memcg_uncharged after detach");
+			ASSERT_EQ(st.policy, 0, "offline on detach");
+			ASSERT_EQ(st.online, r + 1, "online once per attach");
+			ASSERT_EQ(st.offline, r + 1, "offline once per detach");
+		}
+		printf("%s: %s while charging: %llu and %llu pages before, none after\n",
+		       __func__, r ? "last close" : "detach",
+		       (unsigned long long)before[0].charged,
+		       (unsigned long long)before[1].charged);
+		/* Destroying a detached link is fine as well */
+		bpf_link__destroy(link);
+		link = NULL;
+	}
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+out:
+	WRITE_ONCE(sh->stop, 1);
+	for (i = 0; i < NR_CHARGERS; i++)
+		if (pids[i] > 0)
+			child_ok(pids[i], "charging task");
+	bpf_link__destroy(link);
+	cg_remove_all(&cgs);
+}
+
+#define RACE_ROUNDS	3
+#define RACE_HOLD	(16 * MB)
+
+/*
+ * A task in cgroup @path that holds @hold bytes of anonymous memory, then
+ * charges and uncharges 1 MB after 1 MB until it is killed, counting its
+ * rounds in sh->rounds[@slot]. Returns its pid.
+ */
+static pid_t spawn_charger(const char *path, size_t hold, int slot)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	if (join_parent_cgroup(path) || touch_anon(hold, true))
+		_exit(1);
+	for (;;) {
+		if (touch_anon(MB, false))
+			_exit(2);
+		__sync_fetch_and_add(&sh->rounds[slot], 1);
+	}
+}
+
+/*
+ * Wait until @cgid is under no policy, having come online at least
+ * @online times, and gone offline as many times
+ */
+static bool wait_balanced(struct memcg_ops *skel, __u64 cgid, __u32 online)
+{
+	struct memcg_ops_stat st;
+	int t;
+
+	for (t = 0; t < 3 * WAIT_MS; t++) {
+		if (!get_stat(skel, cgid, &st) && !st.policy &&
+		    st.online >= online && st.online == st.offline)
+			return true;
+		usleep(1000);
+	}
+	fprintf(stderr, "cgroup %llu: policy %u online %u offline %u\n",
+		(unsigned long long)cgid, st.policy, st.online, st.offline);
+	return false;
+}
+
+/*
+ * Removal right after the tasks charging in a cgroup are killed. The
+ * cgroup, p/c, has a policy, and so has its parent p, which allows the
+ * override. rmdir of c succeeds as soon as its tasks are exiting, while
+ * they still uncharge the RACE_HOLD they held, and rmdir of p follows at
+ * once. Both links are then detached, both memcgs go offline, each online
+ * matched.
+ */
+static void test_rmdir_charging(struct memcg_ops *skel)
+{
+	struct bpf_link *link_p = NULL, *link_c = NULL;
+	int top, p, c, r, i, exiting = 0, t, status[NR_CHARGERS];
+	pid_t pids[NR_CHARGERS] = {}, ret;
+	__u32 rounds[NR_CHARGERS];
+	struct cgroups cgs = {};
+	__u64 id_p, id_c;
+
+	skel->bss->low_cgid = 0;
+	skel->bss->high_cgid = 0;
+	top = cg_add(&cgs, "/mo_race", true);
+	if (top < 0)
+		goto out;
+	for (r = 0; r < RACE_ROUNDS; r++) {
+		memset(sh, 0, sizeof(*sh));
+		p = cg_add(&cgs, "/mo_race/p", true);
+		c = cg_add(&cgs, "/mo_race/p/c", false);
+		if (p < 0 || c < 0)
+			goto out;
+		id_p = get_cgroup_id("/mo_race/p");
+		id_c = get_cgroup_id("/mo_race/p/c");
+		link_p = attach(skel->maps.policy_a, p, BPF_F_ALLOW_OVERRIDE);
+		if (!ASSERT_OK_PTR(link_p, "attach to p"))
+			goto out;
+		link_c = attach(skel->maps.policy_throttle, c, 0);
+		if (!ASSERT_OK_PTR(link_c, "attach to p/c"))
+			goto out;
+
+		for (i = 0; i < NR_CHARGERS; i++) {
+			pids[i] = spawn_charger("/mo_race/p/c", RACE_HOLD, i);
+			if (!ASSERT_GT(pids[i], 0, "fork"))
+				goto out;
+			rounds[i] = 1;
+		}
+		if (!ASSERT_TRUE(wait_rounds(rounds, NR_CHARGERS), "charging") ||
+		    !ASSERT_TRUE(wait_charged(skel, id_c, 0), "charges under the policy"))
+			goto out;
+
+		for (i = 0; i < NR_CHARGERS; i++)
+			kill(pids[i], SIGKILL);
+		if (!ASSERT_OK(cg_rmdir_wait(&cgs, c), "rmdir p/c"))
+			goto out;
+		for (i = 0; i < NR_CHARGERS; i++) {
+			ret = waitpid(pids[i], &status[i], WNOHANG);
+			if (ret == pids[i])
+				pids[i] = 0;
+			exiting += !ret;
+		}
+		if (!ASSERT_OK(cg_rmdir_wait(&cgs, p), "rmdir p"))
+			goto out;
+		for (i = 0; i < NR_CHARGERS; i++) {
+			if (pids[i] && !ASSERT_EQ(waitpid(pids[i], &status[i], 0), pids[i],
+						  "waitpid"))
+				goto out;
+			pids[i] = 0;
+			ASSERT_TRUE(WIFSIGNALED(status[i]) && WTERMSIG(status[i]) == SIGKILL,
+				    "killed");
+		}
+
+		/*
+		 * c came online for A, then for its own policy. If its link
+		 * is released before its memcg goes offline (which waits for
+		 * the exiting tasks), c comes back under A for that time.
+		 */
+		ASSERT_TRUE(wait_balanced(skel, id_c, 2), "p/c offline");
+		ASSERT_TRUE(wait_stat(skel, id_p, 0, 1, 1), "p offline");
+		for (t = 0; t < WAIT_MS && (link_map_id(link_p) || link_map_id(link_c)); t++)
+			usleep(1000);
+		ASSERT_EQ(link_map_id(link_p), 0, "link of p detached");
+		ASSERT_EQ(link_map_id(link_c), 0, "link of p/c detached");
+		bpf_link__destroy(link_c);
+		link_c = NULL;
+		bpf_link__destroy(link_p);
+		link_p = NULL;
+	}
+	printf("%s: %d rounds, %d of %d tasks still exiting when their cgroup was removed\n",
+	       __func__, RACE_ROUNDS, exiting, RACE_ROUNDS * NR_CHARGERS);
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+out:
+	for (i = 0; i < NR_CHARGERS; i++) {
+		if (pids[i] <= 0)
+			continue;
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+	bpf_link__destroy(link_c);
+	bpf_link__destroy(link_p);
+	cg_remove_all(&cgs);
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_map_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* Wait until no map (@is_map) or program has id @id anymore */
+static bool wait_freed(__u32 id, bool is_map)
+{
+	int fd, t;
+
+	for (t = 0; t < 3 * WAIT_MS; t++) {
+		fd = is_map ? bpf_map_get_fd_by_id(id) : bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			return errno == ENOENT;
+		close(fd);
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * The last fd of a policy's map closed while it is attached: the link
+ * keeps the map, whose programs go on running, until the link goes; the
+ * map, its programs and the maps they use are then freed.
+ */
+static void test_map_closed(void)
+{
+	__u32 policy_id = 0, stats_id = 0, prog_id = 0;
+	struct bpf_prog_info prog_info = {};
+	__u32 len = sizeof(prog_info);
+	struct memcg_ops *skel = NULL;
+	struct bpf_link *link = NULL;
+	struct memcg_ops_stat st;
+	struct cgroups cgs = {};
+	int parent, c, stats = -1;
+	__u64 id_c, id_new;
+	pid_t pid;
+
+	memset(sh, 0, sizeof(*sh));
+	parent = cg_add(&cgs, "/mo_mapfd", true);
+	c = cg_add(&cgs, "/mo_mapfd/c", false);
+	if (parent < 0 || c < 0)
+		goto out;
+	id_c = get_cgroup_id("/mo_mapfd/c");
+
+	/* A skeleton of its own, whose fds all go */
+	skel = memcg_ops__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "memcg_ops__open_and_load"))
+		goto out;
+	policy_id = map_id(bpf_map__fd(skel->maps.policy_throttle));
+	stats_id = map_id(bpf_map__fd(skel->maps.stats));
+	if (!ASSERT_OK(bpf_prog_get_info_by_fd(bpf_program__fd(skel->progs.throttle_charged),
+					       &prog_info, &len), "prog info") ||
+	    !ASSERT_NEQ(policy_id, 0, "policy map id") ||
+	    !ASSERT_NEQ(stats_id, 0, "stats map id"))
+		goto out;
+	prog_id = prog_info.id;
+	link = attach(skel->maps.policy_throttle, parent, 0);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		goto out;
+	stats = bpf_map_get_fd_by_id(stats_id);
+	if (!ASSERT_GE(stats, 0, "stats map fd"))
+		goto out;
+	memcg_ops__destroy(skel);
+	skel = NULL;
+
+	/* Still attached, still running */
+	ASSERT_EQ(link_map_id(link), policy_id, "link keeps the map");
+	if (cg_add(&cgs, "/mo_mapfd/new", false) < 0)
+		goto out;
+	id_new = get_cgroup_id("/mo_mapfd/new");
+	ASSERT_OK(get_stat_fd(stats, id_new, &st), "new cgroup stat");
+	ASSERT_EQ(st.online, 1, "new cgroup online");
+	pid = spawn_touch("/mo_mapfd/c", 4 * MB, 1, 1);
+	if (!ASSERT_GT(pid, 0, "fork") || !child_ok(pid, "workload"))
+		goto out;
+	ASSERT_OK(get_stat_fd(stats, id_c, &st), "stat");
+	ASSERT_GE(st.charged, 4 * MB / page_size, "charges counted");
+
+	/* Detached and freed with the link */
+	bpf_link__destroy(link);
+	link = NULL;
+	ASSERT_OK(get_stat_fd(stats, id_c, &st), "stat");
+	ASSERT_EQ(st.offline, 1, "offline on detach");
+	close(stats);
+	stats = -1;
+	ASSERT_TRUE(wait_freed(policy_id, true), "policy map freed");
+	ASSERT_TRUE(wait_freed(prog_id, false), "program freed");
+	ASSERT_TRUE(wait_freed(stats_id, true), "stats map freed");
+out:
+	bpf_link__destroy(link);
+	if (stats >= 0)
+		close(stats);
+	memcg_ops__destroy(skel);
+	cg_remove_all(&cgs);
 }
 
 #define THROTTLE_DELAY_MS	50
@@ -408,22 +833,19 @@ out:
  */
 static void test_throttle(struct memcg_ops *skel)
 {
-	int parent = -1, high = -1, low = -1;
 	struct memcg_ops_stat st_low, st_high;
 	__u64 idle_ns, busy_ns, high_ns, min_ns;
 	struct bpf_link *link = NULL;
-	__u32 delayed_idle;
+	struct cgroups cgs = {};
+	int parent, high, low, i;
 	pid_t hpid = 0, pid;
-	int i;
+	__u32 delayed_idle;
 
 	memset(sh, 0, sizeof(*sh));
-	parent = create_and_get_cgroup("/mo_thr");
-	if (!ASSERT_GE(parent, 0, "parent") ||
-	    !ASSERT_OK(enable_controllers("/mo_thr", "memory"), "enable"))
-		goto out;
-	high = create_and_get_cgroup("/mo_thr/high");
-	low = create_and_get_cgroup("/mo_thr/low");
-	if (!ASSERT_GE(high, 0, "high") || !ASSERT_GE(low, 0, "low"))
+	parent = cg_add(&cgs, "/mo_thr", true);
+	high = cg_add(&cgs, "/mo_thr/high", false);
+	low = cg_add(&cgs, "/mo_thr/low", false);
+	if (parent < 0 || high < 0 || low < 0)
 		goto out;
 
 	skel->bss->high_cgid = get_cgroup_id("/mo_thr/high");
@@ -487,15 +909,7 @@ out:
 		waitpid(hpid, NULL, 0);
 	}
 	bpf_link__destroy(link);
-	if (low >= 0)
-		close(low);
-	if (high >= 0)
-		close(high);
-	if (parent >= 0)
-		close(parent);
-	remove_cgroup("/mo_thr/low");
-	remove_cgroup("/mo_thr/high");
-	remove_cgroup("/mo_thr");
+	cg_remove_all(&cgs);
 }
 
 #define LEDGER_SIZE	(16 * MB)
@@ -503,19 +917,17 @@ out:
 /* memcg_uncharged sees the pages that memcg_charged saw go. */
 static void test_uncharged(struct memcg_ops *skel)
 {
+	__u64 pages = LEDGER_SIZE / page_size, cgid;
 	struct bpf_link *link = NULL;
 	struct memcg_ops_stat st;
-	int parent = -1, cg = -1;
-	__u64 pages = LEDGER_SIZE / page_size, cgid;
+	struct cgroups cgs = {};
+	int parent, cg;
 	pid_t pid;
 
 	memset(sh, 0, sizeof(*sh));
-	parent = create_and_get_cgroup("/mo_ledger");
-	if (!ASSERT_GE(parent, 0, "parent") ||
-	    !ASSERT_OK(enable_controllers("/mo_ledger", "memory"), "enable"))
-		goto out;
-	cg = create_and_get_cgroup("/mo_ledger/c");
-	if (!ASSERT_GE(cg, 0, "cgroup"))
+	parent = cg_add(&cgs, "/mo_ledger", true);
+	cg = cg_add(&cgs, "/mo_ledger/c", false);
+	if (parent < 0 || cg < 0)
 		goto out;
 	cgid = get_cgroup_id("/mo_ledger/c");
 	skel->bss->low_cgid = 0;
@@ -529,9 +941,7 @@ static void test_uncharged(struct memcg_ops *skel)
 	if (!child_ok(pid, "workload"))
 		goto out;
 	/* The workload has exited: what it touched is freed. */
-	close(cg);
-	cg = -1;
-	remove_cgroup("/mo_ledger/c");
+	cg_remove(&cgs, cg);
 	if (!ASSERT_TRUE(wait_stat(skel, cgid, 0, 1, 1), "offline"))
 		goto out;
 
@@ -549,12 +959,7 @@ static void test_uncharged(struct memcg_ops *skel)
 	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
 out:
 	bpf_link__destroy(link);
-	if (cg >= 0)
-		close(cg);
-	if (parent >= 0)
-		close(parent);
-	remove_cgroup("/mo_ledger/c");
-	remove_cgroup("/mo_ledger");
+	cg_remove_all(&cgs);
 }
 
 #define PROT_MAX	(48 * MB)
@@ -571,25 +976,24 @@ out:
 static long long run_protection(struct memcg_ops *skel, struct bpf_map *map,
 				struct memcg_ops_stat *st_high)
 {
-	int parent = -1, high = -1, low = -1;
 	struct bpf_link *link = NULL;
 	long long swapped = -1;
+	struct cgroups cgs = {};
+	int parent, high, low, i;
 	pid_t hpid = 0, pid;
 	char max[32];
-	int i;
 
 	memset(st_high, 0, sizeof(*st_high));
 	memset(sh, 0, sizeof(*sh));
-	parent = create_and_get_cgroup("/mo_prot");
-	if (!ASSERT_GE(parent, 0, "parent") ||
-	    !ASSERT_OK(enable_controllers("/mo_prot", "memory"), "enable"))
+	parent = cg_add(&cgs, "/mo_prot", true);
+	if (parent < 0)
 		goto out;
 	snprintf(max, sizeof(max), "%d", PROT_MAX);
 	if (!ASSERT_OK(write_cgroup_file("/mo_prot", "memory.max", max), "memory.max"))
 		goto out;
-	high = create_and_get_cgroup("/mo_prot/high");
-	low = create_and_get_cgroup("/mo_prot/low");
-	if (!ASSERT_GE(high, 0, "high") || !ASSERT_GE(low, 0, "low"))
+	high = cg_add(&cgs, "/mo_prot/high", false);
+	low = cg_add(&cgs, "/mo_prot/low", false);
+	if (high < 0 || low < 0)
 		goto out;
 	skel->bss->protect_cgid = get_cgroup_id("/mo_prot/high");
 
@@ -628,15 +1032,7 @@ out:
 		child_ok(hpid, "high");
 	}
 	bpf_link__destroy(link);
-	if (low >= 0)
-		close(low);
-	if (high >= 0)
-		close(high);
-	if (parent >= 0)
-		close(parent);
-	remove_cgroup("/mo_prot/low");
-	remove_cgroup("/mo_prot/high");
-	remove_cgroup("/mo_prot");
+	cg_remove_all(&cgs);
 	return swapped;
 }
 
@@ -669,14 +1065,15 @@ static void test_protection(struct memcg_ops *skel, struct bpf_map *map,
 static void test_attach_errors(struct memcg_ops *skel)
 {
 	struct bpf_map *map = skel->maps.policy_a;
-	int cg = -1, nomem = -1, file = -1;
+	struct cgroups cgs = {};
+	int cg, nomem, file = -1;
 	struct bpf_link *link;
 	__u64 caps;
 
-	cg = create_and_get_cgroup("/mo_err");
+	cg = cg_add(&cgs, "/mo_err", false);
 	/* memory is not enabled in /mo_err's subtree_control */
-	nomem = create_and_get_cgroup("/mo_err/nomem");
-	if (!ASSERT_GE(cg, 0, "cgroup") || !ASSERT_GE(nomem, 0, "nomem"))
+	nomem = cg_add(&cgs, "/mo_err/nomem", false);
+	if (cg < 0 || nomem < 0)
 		goto out;
 	file = open("/proc/self/status", O_RDONLY);
 	if (!ASSERT_GE(file, 0, "open file"))
@@ -702,12 +1099,7 @@ static void test_attach_errors(struct memcg_ops *skel)
 out:
 	if (file >= 0)
 		close(file);
-	if (nomem >= 0)
-		close(nomem);
-	if (cg >= 0)
-		close(cg);
-	remove_cgroup("/mo_err/nomem");
-	remove_cgroup("/mo_err");
+	cg_remove_all(&cgs);
 }
 
 /* Swap on, once: zram if the system has no swap yet */
@@ -741,6 +1133,12 @@ void test_memcg_ops(void)
 		test_online_offline(skel);
 	if (test__start_subtest("lifecycle"))
 		test_lifecycle(skel);
+	if (test__start_subtest("detach_charging"))
+		test_detach_charging(skel);
+	if (test__start_subtest("rmdir_charging"))
+		test_rmdir_charging(skel);
+	if (test__start_subtest("map_closed"))
+		test_map_closed();
 	if (test__start_subtest("throttle"))
 		test_throttle(skel);
 	if (test__start_subtest("uncharged"))

@@ -153,20 +153,25 @@ __u64 arg_nr_pages;
 __u32 arg_gfp;
 __u32 arg_options;
 int arg_swappiness;
+bool arg_root;
 long result;
 
-/* Call the kfunc once with the arguments above, on cgid */
+/* Call the kfunc once with the arguments above, on cgid or the root memcg */
 SEC("syscall")
 int try_reclaim(void *ctx)
 {
 	struct mem_cgroup *memcg;
 	struct cgroup *cgrp;
 
-	cgrp = bpf_cgroup_from_id(cgid);
-	if (!cgrp)
-		return 1;
-	memcg = bpf_get_mem_cgroup(&cgrp->self);
-	bpf_cgroup_release(cgrp);
+	if (arg_root) {
+		memcg = bpf_get_root_mem_cgroup();
+	} else {
+		cgrp = bpf_cgroup_from_id(cgid);
+		if (!cgrp)
+			return 1;
+		memcg = bpf_get_mem_cgroup(&cgrp->self);
+		bpf_cgroup_release(cgrp);
+	}
 	if (!memcg)
 		return 2;
 	result = bpf_try_to_free_mem_cgroup_pages(memcg, arg_nr_pages, arg_gfp,
