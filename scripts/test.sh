@@ -5,6 +5,8 @@
 # series, on any kernel splat, or when the guest does not come back.
 #   TESTS="a,b"  test_progs -t selection (default: the series' tests)
 #   REPEAT=N     run the selection N times in one boot (default 1)
+#   STRESS_SECS=N  duration of memcg_ops_stress (its default: 5 s, the
+#                short run every `make test` has; 60 for the long run)
 . "$(dirname "$0")/common.sh"
 
 SELFTESTS=$CACHE/selftests-$FLAVOUR
@@ -24,13 +26,18 @@ series_tests() {
 }
 TESTS=${TESTS:-$(series_tests)}
 
-msg "running test_progs -t $TESTS ($REPEAT time(s)) in the VM"
+env=
+if [ -n "${STRESS_SECS:-}" ]; then
+	[[ $STRESS_SECS =~ ^[0-9]+$ ]] || die "STRESS_SECS must be a number of seconds"
+	env="MEMCG_OPS_STRESS_SECS=$STRESS_SECS "
+fi
+msg "running ${env}test_progs -t $TESTS ($REPEAT time(s)) in the VM"
 log=$CACHE/vm-logs/$(date +%Y%m%d-%H%M%S)-test-$$
 set +e
 VM_LOGS=$log "$TOP/scripts/vm.sh" "
 for i in \$(seq $REPEAT); do
 	echo \"=== run \$i/$REPEAT\"
-	./test_progs -t '$TESTS' || exit 1
+	${env}./test_progs -t '$TESTS' || exit 1
 done"
 rc=$?
 set -e
