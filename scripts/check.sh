@@ -5,7 +5,10 @@
 #  2. re-exporting those commits gives patches/ byte for byte (round trip)
 #     and the exported files in mm/ include/ ... equal the applied tree's;
 #  3. no patch touches a file Debian's patches changed in the base;
-#  4. scripts/checkpatch.pl --strict on every patch: counts; errors fail.
+#  4. scripts/checkpatch.pl --strict on every patch: counts; errors and
+#     warnings fail.
+#  5. scripts/kernel-doc -none -Wall on the kernel sources the series
+#     creates: any warning fails.
 . "$(dirname "$0")/common.sh"
 
 mapfile -t PATCHES < <(ls "$TOP"/patches/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '/0000-cover-letter.patch$' || true)
@@ -86,5 +89,26 @@ for p in "${PATCHES[@]}"; do
 	fi
 done
 echo "checkpatch: ${#PATCHES[@]} patches, $errs errors, $warns warnings, $checks checks (--strict)"
-[ $errs -eq 0 ] || fail=1
+[ $errs -eq 0 ] && [ $warns -eq 0 ] || fail=1
+
+# 5. kernel-doc: no file of mm/, kernel/, include/ the series changes has
+#    more warnings than at the base (the new ones must have none).
+kfiles=0 kworse=0
+tmpd=$wt/.kernel-doc-base
+while read -r f; do
+	kfiles=$((kfiles + 1))
+	now=$(cd "$KDIR" && scripts/kernel-doc -none -Wall "$f" 2>&1 | wc -l)
+	was=0
+	if git -C "$KDIR" cat-file -e "$base:$f" 2>/dev/null; then
+		mkdir -p "$tmpd/$(dirname "$f")"
+		git -C "$KDIR" show "$base:$f" >"$tmpd/$f"
+		was=$(cd "$KDIR" && scripts/kernel-doc -none -Wall "$tmpd/$f" 2>&1 | wc -l)
+	fi
+	if [ "$now" -gt "$was" ]; then
+		echo "kernel-doc: $f: $now warnings, $was at the base" >&2
+		kworse=$((kworse + 1))
+	fi
+done < <(git -C "$KDIR" diff --name-only "$base" "$SERIES_BRANCH" -- mm kernel include | grep '\.[ch]$')
+echo "kernel-doc: $kfiles changed kernel files, $kworse with new warnings (-Wall)"
+[ $kworse -eq 0 ] || fail=1
 [ $fail -eq 0 ] && echo "check: OK" || { echo "check: FAILED" >&2; exit 1; }
