@@ -26,10 +26,12 @@ series_tests() {
 }
 TESTS=${TESTS:-$(series_tests)}
 
-env=
+env= wd=
 if [ -n "${STRESS_SECS:-}" ]; then
 	[[ $STRESS_SECS =~ ^[0-9]+$ ]] || die "STRESS_SECS must be a number of seconds"
 	env="MEMCG_OPS_STRESS_SECS=$STRESS_SECS "
+	# test_progs' watchdog kills a test after 120 s by default
+	wd=" -w $((STRESS_SECS + 120))"
 fi
 msg "running ${env}test_progs -t $TESTS ($REPEAT time(s)) in the VM"
 log=$CACHE/vm-logs/$(date +%Y%m%d-%H%M%S)-test-$$
@@ -37,7 +39,7 @@ set +e
 VM_LOGS=$log "$TOP/scripts/vm.sh" "
 for i in \$(seq $REPEAT); do
 	echo \"=== run \$i/$REPEAT\"
-	${env}./test_progs -t '$TESTS' || exit 1
+	${env}./test_progs${wd} -t '$TESTS' || exit 1
 done"
 rc=$?
 set -e
