@@ -37,7 +37,7 @@ start=$(date +%s)
 set +e
 VM_TIMEOUT=${VM_TIMEOUT:-3000} VM_RWDIRS="$res" VM_LOGS=$res/vm \
 	"$TOP/scripts/vm.sh" "DEMO_REPS='${DEMO_REPS:-}' DEMO_SECS='${DEMO_SECS:-}' \
-DEMO_ONLY='${DEMO_ONLY:-}' bash '$TOP/scripts/demo/guest.sh' '$res' '$memcg' '$tool'"
+DEMO_ONLY='${DEMO_ONLY:-}' bash '$TOP/scripts/demo/guest.sh' '$res' '$memcg' '$tool' '$S/tools/sbin/bpftool'"
 rc=$?
 set -e
 [ -s "$res/results.csv" ] || die "the demo produced no results (logs: $res/vm)"

@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The demo's experiments, run inside the VM by scripts/demo.sh.
-#   guest.sh OUTDIR MEMCG DEMO_TOOL
+#   guest.sh OUTDIR MEMCG DEMO_TOOL BPFTOOL
 # OUTDIR: where results.csv and the logs go; MEMCG: the samples/bpf/memcg
-# loader; DEMO_TOOL: scripts/demo/demo-tool built for the guest.
+# loader; DEMO_TOOL: scripts/demo/demo-tool built for the guest; BPFTOOL:
+# checks that the loader leaves no struct_ops link when it exits.
 # Environment: DEMO_REPS (repetitions, 3), DEMO_SECS (seconds of each
 # stress-ng run in A, 20), DEMO_ONLY (experiments to run, default "A B C D").
 set -u
-OUT=$1 MEMCG=$2 TOOL=$3
+OUT=$1 MEMCG=$2 TOOL=$3 BPFTOOL=$4
 REPS=${DEMO_REPS:-3}
 SECS=${DEMO_SECS:-20}
 ONLY=${DEMO_ONLY:-A B C D}
@@ -79,13 +80,19 @@ start_policy() {
 	POLICY_PID=$!
 	wait_for 60 grep -q '^Running' "$f" || { cat "$f" >&2; fail "memcg $*"; }
 }
+# Stop it with SIGINT (Ctrl-C): it must exit 0 and leave no link behind.
 stop_policy() {
+	local links
 	[ -n "$POLICY_PID" ] || return 0
-	kill -TERM "$POLICY_PID"
+	kill -INT "$POLICY_PID"
 	wait "$POLICY_PID" || fail "memcg loader exit status"
 	cat "$OUT/policy.out" >>"$LOG"
 	POLICY_PID=
+	links=$("$BPFTOOL" link show) || fail "bpftool link show"
+	! grep -q struct_ops <<<"$links" || { echo "$links" >&2; fail "struct_ops links left after SIGINT"; }
+	STOPS=$((STOPS + 1))
 }
+STOPS=0
 
 # bogo ops/s of the stress-ng run that wrote $1
 bogo() { awk '/bogo-ops-per-second-real-time:/ { print $2; exit }' "$1"; }
@@ -298,4 +305,4 @@ done
 kill_cg "$D/high"; kill_cg "$D/low"
 rmdir "$D/high" "$D/low" "$D" 2>/dev/null
 swapoff /dev/zram0
-log "done"
+log "done: the loader was stopped with SIGINT $STOPS times, no struct_ops link was left"
