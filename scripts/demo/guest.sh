@@ -98,7 +98,7 @@ STOPS=0
 bogo() { awk '/bogo-ops-per-second-real-time:/ { print $2; exit }' "$1"; }
 wall() { awk '/wall-clock-time:/ { print $2; exit }' "$1"; }
 event() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.events"; }
-stat() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.stat"; }
+memstat() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.stat"; }
 
 # The memory-hungry workers of A: each writes WSET MB with 64-bit stores
 # (write64 counts its bogo ops as it goes, not once a pass). High's maps
@@ -224,7 +224,7 @@ exp_c() {
 			result C "$sc" "$rep" max_events $(( $(event "$RC" max) - max0 ))
 			result C "$sc" "$rep" oom_kills $(( $(event "$RC" oom_kill) - oom0 ))
 			result C "$sc" "$rep" seconds "$(wall "$OUT/rc.yaml")"
-			result C "$sc" "$rep" pgscan_direct "$(stat "$RC" pgscan_direct)"
+			result C "$sc" "$rep" pgscan_direct "$(memstat "$RC" pgscan_direct)"
 			if [ -n "$agent" ]; then
 				kill -TERM $agent; wait $agent
 				cat "$OUT/agent.out" >>"$LOG"
@@ -269,11 +269,11 @@ exp_d() {
 			# until most of high's memory is in swap
 			wait_for 120 sh -c "[ \$(cat $D/high/memory.current) -lt $(( (D_HOLD << 20) / 2 )) ]" ||
 				log "D $sc: high still has $(( $(cat "$D/high/memory.current") >> 20 )) MB in memory"
-			steal0=$(stat "$D/high" pgsteal)
+			steal0=$(memstat "$D/high" pgsteal)
 			kill -USR1 $hp
 			wait $hp
 			result D "$sc" "$rep" high_reclaimed_mb_after_wake \
-				$(( ($(stat "$D/high" pgsteal) - steal0) * 4096 >> 20 ))
+				$(( ($(memstat "$D/high" pgsteal) - steal0) * 4096 >> 20 ))
 			kill_cg "$D/low"; wait $lp 2>/dev/null
 			line=$(cat "$OUT/hold.out")
 			set -- $line

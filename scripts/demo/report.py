@@ -48,7 +48,7 @@ lines = []
 if header:
     lines += [header, ""]
 
-scen_a = ["baseline", "memory.low-active", "memory.low-idle", "bpf-active", "bpf-idle"]
+# Each experiment's cases, in table order, and their names.
 names_a = {
     "baseline": "no policy, both active",
     "memory.low-active": "static memory.low on high, both active",
@@ -56,6 +56,7 @@ names_a = {
     "bpf-active": "BPF below_low, both active",
     "bpf-idle": "BPF below_low, high idle",
 }
+scen_a = list(names_a)
 if any(k[0] == "A" for k in data):
     lines += ["A. Memory priority: stress-ng --vm bogo ops/s (mean ± sd; each run)", "",
               "| scenario | low | low, each run | high | idle high in swap (MB) |",
@@ -93,7 +94,6 @@ if any(k[0] == "B" for k in data):
         lines.append(f"| {sc if sc != '0' else '0 (no policy)'} | {meas} | {int(n)} |")
     lines += ["", "(no policy: the faults that took 5 ms or more, TCG's own jitter)", ""]
 
-scen_c = ["none", "agent-1000ms", "agent-100ms", "bpf", "bpf-backpressure"]
 names_c = {
     "none": "no policy",
     "agent-1000ms": "userspace memory.reclaim agent, 1 s poll",
@@ -101,6 +101,7 @@ names_c = {
     "bpf": "BPF async reclaim (bpf_wq)",
     "bpf-backpressure": "BPF async reclaim + backpressure delay",
 }
+scen_c = list(names_c)
 if any(k[0] == "C" for k in data):
     lines += ["C. Asynchronous reclaim: memory.events per run (mean ± sd)", "",
               "| scenario | max | oom_kill | workload s | pgscan_direct |",
