@@ -11,7 +11,10 @@
 # (seconds, 3600), FLAVOUR (full|debug), VM_CWD (guest working directory),
 # VM_LOGS (the log directory to use instead of a new one: lets a caller
 # find its own run's logs while other VMs run), VM_RWDIRS (more host
-# directories the guest may write, space separated).
+# directories the guest may write, space separated), VM_ICOUNT (TCG only:
+# QEMU's -icount shift=N, the guest clock then counts guest instructions,
+# 2^N ns each, instead of host time, so timings taken in the guest are
+# instruction counts and repeat from run to run; for benchmarks).
 . "$(dirname "$0")/common.sh"
 
 [ $# -ge 1 ] || die "usage: vm.sh 'command'"
@@ -87,8 +90,12 @@ case "${VM_KVM:-auto}" in
    elif VM_PROBING=1 kvm_ok; then accel=kvm; else accel=tcg; fi ;;
 esac
 echo "$accel" >"$logs/accel"
+qemu_opts="-cpu max"
+[ -z "${VM_ICOUNT:-}" ] || qemu_opts+=" -icount shift=$VM_ICOUNT"
 if [ $accel = tcg ]; then
-	vng_args+=(--disable-kvm "--qemu-opts=-cpu max")
+	vng_args+=(--disable-kvm "--qemu-opts=$qemu_opts")
+elif [ -n "${VM_ICOUNT:-}" ]; then
+	die "VM_ICOUNT needs TCG (VM_KVM=0)"
 fi
 mkdir -p "$CACHE/selftests-$FLAVOUR"
 
