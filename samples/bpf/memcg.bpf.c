@@ -324,13 +324,13 @@ reclaim_charged_check(struct mem_cgroup *memcg)
 {
 	struct cgroup_subsys_state *css;
 	struct reclaim_work *work;
+	bool busy = reclaim_queued || bpf_ktime_get_ns() < reclaim_idle_until_ns;
 	struct mem_cgroup *rmemcg;
 	unsigned int delay;
 	__u64 usage;
 	int key = 0;
 
-	if (!reclaim_delay_ms &&
-	    (reclaim_queued || bpf_ktime_get_ns() < reclaim_idle_until_ns))
+	if (busy && !reclaim_delay_ms)
 		return 0;
 	css = ancestors_css(memcg, reclaim_cgid);
 	if (!css)
@@ -341,7 +341,7 @@ reclaim_charged_check(struct mem_cgroup *memcg)
 	if (usage <= reclaim_trigger_pages)
 		return 0;
 	delay = reclaim_delay(rmemcg, usage);
-	if (reclaim_queued || bpf_ktime_get_ns() < reclaim_idle_until_ns)
+	if (busy)
 		return delay;
 
 	work = bpf_map_lookup_elem(&reclaim_work_map, &key);
