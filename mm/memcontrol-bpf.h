@@ -24,10 +24,10 @@
  * present or future, that has no policy of its own attached. Descendants
  * may attach their own only if the link was created with
  * BPF_F_ALLOW_OVERRIDE. Every hook is optional; a missing hook keeps the
- * kernel's default behaviour. The hooks are called from BPF programs that
- * cannot sleep, in the context of the event they report (process, softirq
- * or hardirq), never in NMI context. @memcg is a trusted, read-only pointer
- * valid for the duration of the call.
+ * kernel's default behaviour. The hooks are BPF programs that cannot
+ * sleep, called in the context of the event they report, which each
+ * hook's description gives; never in NMI context. @memcg is a trusted,
+ * read-only pointer valid for the duration of the call.
  */
 struct memcg_bpf_ops {
 	/**
@@ -44,10 +44,27 @@ struct memcg_bpf_ops {
 	 * longer of the two, whether or not memory.high is exceeded, and at
 	 * most %MEMCG_BPF_MAX_DELAY_MS (2 seconds, the cap of the memory.high
 	 * penalty). Several charges before one return sleep once, for the
-	 * longest of their delays. No delay applies to kernel threads and
-	 * to charges made outside of a task's context (interrupts). A
-	 * memory.high penalty already served inside the kernel, by the
-	 * synchronous reclaim of a large charge, is not deducted.
+	 * longest of their delays. No delay applies to kernel threads, to
+	 * charges made outside of a task's context (interrupts), and to a
+	 * task whose own memcg is not @memcg or one of its descendants (it
+	 * charged @memcg remotely: a swap-in charged to the memcg of the
+	 * swapped-out page, for instance). A child does not inherit a
+	 * delay pending for its parent. A memory.high penalty already
+	 * served inside the kernel, by the synchronous reclaim of a large
+	 * charge, is not deducted.
+	 *
+	 * A batch is reported before any part of it can go back to the
+	 * page counter (the per-CPU stock may return pages at once): a
+	 * policy that keeps charged minus uncharged pages per memcg does
+	 * not see it drop below zero for the pages the hooks report.
+	 *
+	 * Context: that of the charge: usually a task (a page fault, a
+	 * system call), also softirq or hardirq (network buffers, atomic
+	 * allocations), possibly with spinlocks held and interrupts
+	 * disabled. Not called for charges that cannot spin
+	 * (kmalloc_nolock(), alloc_pages_nolock()), which are how the
+	 * allocations of non-sleepable BPF programs are charged: a hook
+	 * does not re-enter itself through its own allocations.
 	 */
 	unsigned int (*memcg_charged)(struct mem_cgroup *memcg,
 				      unsigned int nr_pages);
@@ -61,49 +78,74 @@ struct memcg_bpf_ops {
 	 * of a page cache folio) are uncharged with one, and the charges of a
 	 * removed cgroup move to its parent. bpf_mem_cgroup_usage() gives the
 	 * usage itself.
+	 *
+	 * Context: that of the free: a task, softirq or hardirq, possibly
+	 * with interrupts disabled, with the lock of the per-CPU charge
+	 * stock held (when the stock is drained), and from the callers of
+	 * kfree_nolock(), which may hold raw spinlocks (BPF programs of any
+	 * type freeing local storage, for instance). There is no recursion
+	 * guard: a program that frees memory charged to a memcg from this
+	 * hook (deleting a BPF local storage) can re-enter it on the same
+	 * CPU, so it should not.
 	 */
 	void (*memcg_uncharged)(struct mem_cgroup *memcg,
 				unsigned int nr_pages);
 
 	/**
-	 * @below_low: Decide whether reclaim treats @memcg as protected by
-	 * memory.low. @elow is its effective low protection and @usage its
-	 * usage, both in pages; the kernel's own answer is @elow >= @usage.
-	 * Like memory.low, a protected memcg is reclaimed from only when
-	 * reclaim cannot make progress otherwise (it is then counted in the
-	 * memory.events "low" field). Not called for the root memcg and for
-	 * the memcg that reclaim targets, which are never protected.
+	 * @below_low: Decide whether reclaim protects @memcg as if its
+	 * usage were within memory.low, although it is not. @elow is its
+	 * effective low protection and @usage its usage, both in pages,
+	 * as the kernel computed them. Asked only when @elow < @usage: a
+	 * policy can grant protection, never take away what memory.low
+	 * gives, which stays a guarantee to the administrator. Return true
+	 * to protect @memcg: like memory.low, it is then reclaimed from
+	 * only when reclaim cannot make progress otherwise (and counted in
+	 * the memory.events "low" field). Not called for the root memcg,
+	 * for the memcg that reclaim targets, which are never protected,
+	 * and for a memcg protected by memory.min or @below_min.
+	 *
+	 * Context: reclaim, with the RCU read lock held: direct reclaim in
+	 * the allocating task (which may hold locks of its allocation path,
+	 * filesystem ones with GFP_NOFS), kswapd, or the task that writes
+	 * memory.reclaim; called for every memcg and node of every reclaim
+	 * pass, so it should be cheap.
 	 */
 	bool (*below_low)(struct mem_cgroup *memcg, unsigned long elow,
 			  unsigned long usage);
 
 	/**
-	 * @below_min: Decide whether reclaim treats @memcg as protected by
-	 * memory.min, which it never reclaims from. @emin is its effective
-	 * min protection and @usage its usage, in pages; the kernel's own
-	 * answer is @emin >= @usage. Asked before @below_low, which is not
-	 * asked for a memcg below min; with the multi-gen LRU also when aging.
+	 * @below_min: Decide whether reclaim protects @memcg as if its
+	 * usage were within memory.min, although it is not: it is then
+	 * never reclaimed from. @emin is its effective min protection and
+	 * @usage its usage, in pages, as the kernel computed them. Asked
+	 * only when @emin < @usage: memory.min stays a guarantee the
+	 * policy cannot lower. Return true to protect @memcg. Asked before
+	 * @below_low; with the multi-gen LRU also when aging. Not called
+	 * for the root memcg and for the memcg that reclaim targets.
+	 * Context: as @below_low.
 	 */
 	bool (*below_min)(struct mem_cgroup *memcg, unsigned long emin,
 			  unsigned long usage);
 
 	/**
 	 * @handle_cgroup_online: @memcg comes under this policy: the policy
-	 * is attached to its cgroup or an ancestor's, or the memcg is
-	 * created under it. Called with cgroup_mutex held, before any other
-	 * hook of this policy sees @memcg.
+	 * is attached to its cgroup or an ancestor's, or the memcg comes
+	 * online under it (its cgroup is created, or the memory controller
+	 * is enabled for it again). Called with cgroup_mutex held, before
+	 * any other hook of this policy can see @memcg.
 	 */
 	void (*handle_cgroup_online)(struct mem_cgroup *memcg);
 
 	/**
-	 * @handle_cgroup_offline: @memcg leaves this policy: its cgroup is
-	 * removed, or the policy is detached or overridden by a policy
-	 * attached below it. Called once for each @handle_cgroup_online,
-	 * with cgroup_mutex held. When the policy is detached or overridden,
-	 * it is called after the other hooks of this policy are done with
-	 * @memcg. When the cgroup is removed, the memcg may live on while it
-	 * holds charges: the other hooks can see it until the policy in
-	 * effect for it changes, which then stops silently.
+	 * @handle_cgroup_offline: @memcg leaves this policy: the policy is
+	 * detached or overridden by a policy attached below it, or @memcg
+	 * goes offline (its cgroup is removed, or the memory controller is
+	 * disabled for it). Called once for each @handle_cgroup_online, with
+	 * cgroup_mutex held. No hook of this policy starts for @memcg after
+	 * this call; a call that started before it on another CPU may still
+	 * be running, so state kept per memcg is best created in
+	 * @handle_cgroup_online only. An offline memcg that still holds
+	 * charges gets no hook of any policy.
 	 */
 	void (*handle_cgroup_offline)(struct mem_cgroup *memcg);
 };

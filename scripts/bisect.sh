@@ -6,7 +6,9 @@
 #  - bpftool, with the libbpf it builds,
 # and, at the commits that touch mm/ or the memcg and task headers, the
 # kernel without BPF (memcg-nobpf) and without memcg (bpf-nomemcg), where
-# the series' stubs are compiled. The complete configuration is built by
+# the series' stubs are compiled, and at the commits that touch the BPF or
+# cgroup core, the kernel without cgroups (bpf-nocgroups: the kernel test
+# robot's CONFIG_CGROUPS=n). The complete configuration is built by
 # `make kernel` at the head of the series. A build that succeeded once is
 # remembered in $CACHE/bisect-ok under a key of what it compiled: the
 # commit's difference to the base without the paths no build here reads
@@ -52,6 +54,10 @@ for c in $(git_k rev-list --reverse "$base..$SERIES_BRANCH"); do
 	if git_k diff --name-only "$c^" "$c" |
 		grep -qE '^(mm/|include/linux/(memcontrol|sched)\.h)'; then
 		builds+=(memcg-nobpf bpf-nomemcg)
+	fi
+	if git_k diff --name-only "$c^" "$c" |
+		grep -qE '^(kernel/bpf/|kernel/cgroup/|include/linux/(bpf|cgroup))'; then
+		builds+=(bpf-nocgroups)
 	fi
 	for b in "${builds[@]}"; do
 		if grep -qx "$key $b" "$ok"; then

@@ -30,6 +30,9 @@ KDIR=${KDIR:-$CACHE/linux}
 # every exported patch, is the same on every machine.
 BASE_BRANCH=base
 SERIES_BRANCH=memcg-bpf
+# The version of the series that patches/ holds (v2: the answer to the
+# review of v1); it goes into the subject prefix of every patch.
+SERIES_VERSION=2
 
 # Kernel build flavour: "full" (selftests/bpf config, complete test_progs),
 # "debug" (full + lockdep/KASAN...).

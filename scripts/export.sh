@@ -52,7 +52,7 @@ if [ "$n" -gt 0 ]; then
 	fi
 	git_k format-patch -q --zero-commit --no-signature --base="$base" \
 		--cover-letter --cover-from-description=subject \
-		--subject-prefix="PATCH bpf-next" -o "$tmp" "$base..$range_end"
+		--subject-prefix="PATCH bpf-next${SERIES_VERSION:+ v$SERIES_VERSION}" -o "$tmp" "$base..$range_end"
 	# The cover letter gets the date of the newest patch, not "now".
 	last=$(git_k log -1 --format='%aD' "$head")
 	sed -i "0,/^Date: /s/^Date: .*/Date: $last/" "$tmp/0000-cover-letter.patch"

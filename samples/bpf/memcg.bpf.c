@@ -82,7 +82,6 @@ __u64 fault_cnt[2];
 /* Statistics, read by the loader */
 __u64 nr_faults;		/* page faults of the high subtree */
 __u64 nr_protected;		/* below_low/below_min answered true */
-__u64 nr_withdrawn;		/* answered false where the kernel says true */
 __u64 nr_delays;		/* charges of the low subtree given a delay */
 __u64 nr_reclaim_kicks;		/* reclaim work queued by a charge */
 __u64 nr_reclaim_runs;		/* bpf_try_to_free_mem_cgroup_pages() calls */
@@ -170,33 +169,30 @@ static bool high_active(void)
 }
 
 /*
- * Protection of the high subtree: granted while it is active, withdrawn
- * while it is idle, whatever memory.low/memory.min say (@kernel is their
- * answer).
+ * Protection of the high subtree, granted while it is active. The kernel
+ * asks only where memory.low/memory.min do not protect it already: what
+ * they give stays, whatever the answer.
  */
-static __always_inline bool high_protected(bool kernel)
+static __always_inline bool high_protected(void)
 {
-	if (high_active()) {
-		__sync_fetch_and_add(&nr_protected, 1);
-		return true;
-	}
-	if (kernel)
-		__sync_fetch_and_add(&nr_withdrawn, 1);
-	return false;
+	if (!high_active())
+		return false;
+	__sync_fetch_and_add(&nr_protected, 1);
+	return true;
 }
 
 SEC("struct_ops/below_low")
 bool BPF_PROG(high_below_low, struct mem_cgroup *memcg, unsigned long elow,
 	      unsigned long usage)
 {
-	return high_protected(elow >= usage);
+	return high_protected();
 }
 
 SEC("struct_ops/below_min")
 bool BPF_PROG(high_below_min, struct mem_cgroup *memcg, unsigned long emin,
 	      unsigned long usage)
 {
-	return high_protected(emin >= usage);
+	return high_protected();
 }
 
 /* The delay for a charge of the low subtree */

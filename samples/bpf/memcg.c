@@ -117,7 +117,8 @@ static void print_help(FILE *out, const char *prog)
 		"  --delay_ms N            while high is active, delay the tasks charging\n"
 		"                          memory to low by N ms (1-%d)\n"
 		"  --use_below_low         while high is active, reclaim treats it as\n"
-		"                          protected by memory.low; while idle, as not\n"
+		"                          protected by memory.low; while idle, only its\n"
+		"                          own memory.low protects it\n"
 		"  --use_below_min         the same with memory.min\n"
 		"\n"
 		"Asynchronous reclaim:\n"
@@ -438,7 +439,6 @@ static bool high_active(const struct memcg__bss *bss, __u64 threshold)
 struct counters {
 	__u64 faults;
 	__u64 protected;
-	__u64 withdrawn;
 	__u64 delays;
 	__u64 kicks;
 	__u64 runs;
@@ -451,7 +451,6 @@ static void sample_counters(const struct memcg__bss *bss, struct counters *c)
 {
 	c->faults = bss->nr_faults;
 	c->protected = bss->nr_protected;
-	c->withdrawn = bss->nr_withdrawn;
 	c->delays = bss->nr_delays;
 	c->kicks = bss->nr_reclaim_kicks;
 	c->runs = bss->nr_reclaim_runs;
@@ -483,10 +482,8 @@ static void print_stats(const struct memcg__bss *bss, const struct counters *cur
 		printf(" | high: %llu faults/s, %s",
 		       (unsigned long long)(cur->faults - prev->faults),
 		       active ? "active" : "idle");
-		if (protect) {
+		if (protect)
 			print_count("protected", cur->protected, prev->protected);
-			print_count("withdrawn", cur->withdrawn, prev->withdrawn);
-		}
 	}
 	if (low.path) {
 		printf(" | low");
@@ -515,11 +512,10 @@ static void print_summary(const struct counters *c, __u64 secs,
 {
 	printf("summary: %llu s", (unsigned long long)secs);
 	if (high.path)
-		printf(" | high: %llu faults, active %llu s, protected %llu, withdrawn %llu",
+		printf(" | high: %llu faults, active %llu s, protected %llu",
 		       (unsigned long long)c->faults,
 		       (unsigned long long)active_secs,
-		       (unsigned long long)c->protected,
-		       (unsigned long long)c->withdrawn);
+		       (unsigned long long)c->protected);
 	if (low.path)
 		printf(" | low: delays %llu", (unsigned long long)c->delays);
 	if (rcg.path) {

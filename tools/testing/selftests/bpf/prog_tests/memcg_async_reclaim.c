@@ -15,6 +15,7 @@
 #include <test_progs.h>
 #include "cgroup_helpers.h"
 #include "testing_helpers.h"
+#include "cap_helpers.h"
 #include "memcg_async_reclaim.skel.h"
 
 #define MB		(1024 * 1024)
@@ -405,6 +406,93 @@ static void test_kfunc_fuzz(struct memcg_async_reclaim *skel)
 	ASSERT_GT(f.results[0], 0, "valid calls");
 }
 
+/* Load @skel without CAP_SYS_ADMIN: CAP_BPF and CAP_PERFMON are kept. */
+static int load_without_sys_admin(struct memcg_async_reclaim *skel)
+{
+	__u64 caps;
+	int err;
+
+	if (!ASSERT_OK(cap_disable_effective(1ULL << CAP_SYS_ADMIN, &caps),
+		       "drop CAP_SYS_ADMIN"))
+		return -EPERM;
+	err = memcg_async_reclaim__load(skel);
+	cap_enable_effective(caps, NULL);
+	return err;
+}
+
+#define KFUNC_NOT_ALLOWED \
+	"calling kernel function bpf_try_to_free_mem_cgroup_pages is not allowed"
+
+/*
+ * Open the skeleton to load only the programs @progs names (a string of
+ * 's' try_reclaim, 'i' init_work, 'p' the async_reclaim_self policy), the
+ * policy map only with 'p'. @log gets the verifier log of @logged.
+ */
+static struct memcg_async_reclaim *open_only(const char *progs, char *log, size_t len)
+{
+	struct memcg_async_reclaim *skel;
+	struct bpf_program *p, *logged = NULL;
+
+	skel = memcg_async_reclaim__open();
+	if (!ASSERT_OK_PTR(skel, "open"))
+		return NULL;
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, false);
+	bpf_map__set_autocreate(skel->maps.async_reclaim, false);
+	bpf_map__set_autocreate(skel->maps.async_reclaim_self, !!strchr(progs, 'p'));
+	if (strchr(progs, 's')) {
+		bpf_program__set_autoload(skel->progs.try_reclaim, true);
+		logged = skel->progs.try_reclaim;
+	}
+	if (strchr(progs, 'i')) {
+		bpf_program__set_autoload(skel->progs.init_work, true);
+		logged = skel->progs.init_work;
+	}
+	if (strchr(progs, 'p')) {
+		bpf_program__set_autoload(skel->progs.reclaim_charged, true);
+		bpf_program__set_autoload(skel->progs.init_work_online, true);
+	}
+	if (logged && log) {
+		bpf_program__set_log_buf(logged, log, len);
+		bpf_program__set_log_level(logged, 1);
+	}
+	return skel;
+}
+
+/*
+ * Who may call the reclaim kfunc, which reclaims any memcg, the root's
+ * included. Without CAP_SYS_ADMIN (CAP_BPF and CAP_PERFMON kept), the
+ * verifier refuses it to a syscall program, directly or in the bpf_wq
+ * callback it sets up, with its message and -EACCES, and accepts it in
+ * the bpf_wq callback of a memcg_bpf_ops policy, which only CAP_SYS_ADMIN
+ * can attach. With CAP_SYS_ADMIN, the syscall programs load (the skeleton
+ * of the other subtests; test_kfunc_args runs try_reclaim).
+ */
+static void test_kfunc_caps(void)
+{
+	static const char *const refused[] = { "s", "i" };
+	struct memcg_async_reclaim *skel;
+	static char log[65536];
+	int i, err;
+
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		log[0] = 0;
+		skel = open_only(refused[i], log, sizeof(log));
+		if (!skel)
+			return;
+		err = load_without_sys_admin(skel);
+		ASSERT_EQ(err, -EACCES, "syscall program without CAP_SYS_ADMIN");
+		ASSERT_HAS_SUBSTR(log, KFUNC_NOT_ALLOWED, "verifier log");
+		memcg_async_reclaim__destroy(skel);
+	}
+
+	skel = open_only("p", NULL, 0);
+	if (!skel)
+		return;
+	ASSERT_OK(load_without_sys_admin(skel), "policy without CAP_SYS_ADMIN");
+	memcg_async_reclaim__destroy(skel);
+}
+
 void test_memcg_ops_async_reclaim(void)
 {
 	struct memcg_async_reclaim *skel = NULL;
@@ -432,6 +520,8 @@ void test_memcg_ops_async_reclaim(void)
 		test_kfunc_args(skel);
 	if (test__start_subtest("kfunc_fuzz"))
 		test_kfunc_fuzz(skel);
+	if (test__start_subtest("kfunc_caps"))
+		test_kfunc_caps();
 out:
 	memcg_async_reclaim__destroy(skel);
 	if (cg >= 0)

@@ -8,8 +8,10 @@
  * tens of MB per cgroup, time assertions that compare rather than expect.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <test_progs.h>
@@ -26,6 +28,7 @@
 
 #define MB		(1024 * 1024)
 #define WAIT_MS		10000
+#define FORKS		4
 
 /* A MAP_SHARED page through which the workload children report */
 struct shared {
@@ -33,6 +36,9 @@ struct shared {
 	int ready;		/* set by a child holding its memory */
 	__u64 ns[3];		/* time per round of a child */
 	__u32 rounds[3];	/* rounds a child has done so far */
+	__u64 fork_ns[FORKS];	/* fork_delay: when a fork began */
+	__u64 child_ns[FORKS];	/* fork_delay: when its child first ran */
+	__u64 parent_ns[FORKS];	/* fork_delay: when fork returned in the parent */
 };
 
 static struct shared *sh;
@@ -486,7 +492,8 @@ static bool wait_charged(struct memcg_ops *skel, __u64 cgid, __u64 charged)
  * Detach while tasks charge: NR_CHARGERS tasks fault and free memory in
  * children of a cgroup whose policy counts charges and uncharges. Once
  * bpf_link__detach() returns, and once the link's last close does, no hook
- * of the policy runs anymore: its counters stand still while the tasks go
+ * of the policy starts anymore (and the calls that started before are done
+ * after an RCU grace period): its counters stand still while the tasks go
  * on charging and uncharging.
  */
 static void test_detach_charging(struct memcg_ops *skel)
@@ -547,6 +554,8 @@ static void test_detach_charging(struct memcg_ops *skel)
 			bpf_link__destroy(link);
 			link = NULL;
 		}
+		/* Hook calls that started before may end after it */
+		ASSERT_OK(kern_sync_rcu(), "kern_sync_rcu");
 		for (i = 0; i < NR_CHARGERS; i++) {
 			get_stat(skel, ids[i], &before[i]);
 			rounds[i] = READ_ONCE(sh->rounds[i]) + 3;
@@ -956,6 +965,11 @@ static void test_uncharged(struct memcg_ops *skel)
 	 */
 	ASSERT_GE(st.uncharged, pages * 95 / 100, "uncharged");
 	ASSERT_LE(st.uncharged, st.charged, "uncharged at most charged");
+	/*
+	 * Going offline, the memcg drains its per-CPU stocks: the policy is
+	 * not told (it saw the offline), nor of anything after it.
+	 */
+	ASSERT_EQ(st.stray, 0, "no hook after offline");
 	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
 out:
 	bpf_link__destroy(link);
@@ -965,40 +979,55 @@ out:
 #define PROT_MAX	(48 * MB)
 #define PROT_HIGH	(24 * MB)
 #define PROT_LOW	(48 * MB)
+#define PROT_PART	(8 * MB)
+
+/* One run of run_protection() */
+struct prot_run {
+	struct bpf_map *map;	/* the policy attached to the parent, or NULL */
+	const char *knob;	/* memory.low or memory.min of high, or NULL */
+	long long knob_bytes;	/* its value */
+	long long swapped;	/* out: high's memory.swap.current, -1 on error */
+	/* out: what the policy saw of high, low and the parent */
+	struct memcg_ops_stat high, low, parent;
+};
 
 /*
  * High holds PROT_HIGH of anonymous memory, then low touches PROT_LOW in
- * the same parent, limited to PROT_MAX: reclaim must swap out at least
- * PROT_HIGH of the two. With @map attached to the parent (or without a
- * policy if @map is NULL), return how much of high was swapped out, -1 on
- * error; *@st_high is what the policy saw of high.
+ * the same parent, limited to PROT_MAX: reclaim, whose target is the
+ * parent, must swap out at least PROT_HIGH of the two. With @r->map
+ * attached to the parent (or without a policy), and high's @r->knob set,
+ * report how much of high was swapped out.
  */
-static long long run_protection(struct memcg_ops *skel, struct bpf_map *map,
-				struct memcg_ops_stat *st_high)
+static void run_protection(struct memcg_ops *skel, struct prot_run *r)
 {
 	struct bpf_link *link = NULL;
-	long long swapped = -1;
 	struct cgroups cgs = {};
 	int parent, high, low, i;
 	pid_t hpid = 0, pid;
-	char max[32];
+	char buf[32];
 
-	memset(st_high, 0, sizeof(*st_high));
+	r->swapped = -1;
+	memset(&r->high, 0, sizeof(r->high));
+	memset(&r->low, 0, sizeof(r->low));
+	memset(&r->parent, 0, sizeof(r->parent));
 	memset(sh, 0, sizeof(*sh));
 	parent = cg_add(&cgs, "/mo_prot", true);
 	if (parent < 0)
 		goto out;
-	snprintf(max, sizeof(max), "%d", PROT_MAX);
-	if (!ASSERT_OK(write_cgroup_file("/mo_prot", "memory.max", max), "memory.max"))
+	snprintf(buf, sizeof(buf), "%d", PROT_MAX);
+	if (!ASSERT_OK(write_cgroup_file("/mo_prot", "memory.max", buf), "memory.max"))
 		goto out;
 	high = cg_add(&cgs, "/mo_prot/high", false);
 	low = cg_add(&cgs, "/mo_prot/low", false);
 	if (high < 0 || low < 0)
 		goto out;
+	snprintf(buf, sizeof(buf), "%lld", r->knob_bytes);
+	if (r->knob && !ASSERT_OK(write_cgroup_file("/mo_prot/high", r->knob, buf), r->knob))
+		goto out;
 	skel->bss->protect_cgid = get_cgroup_id("/mo_prot/high");
 
-	if (map) {
-		link = attach(map, parent, 0);
+	if (r->map) {
+		link = attach(r->map, parent, 0);
 		if (!ASSERT_OK_PTR(link, "attach"))
 			goto out;
 	}
@@ -1022,10 +1051,13 @@ static long long run_protection(struct memcg_ops *skel, struct bpf_map *map,
 	if (!child_ok(pid, "low"))
 		goto out;
 
-	swapped = read_cgroup_value(high, "memory.swap.current", NULL);
-	ASSERT_GE(swapped, 0, "high memory.swap.current");
-	if (map)
-		ASSERT_OK(get_stat(skel, skel->bss->protect_cgid, st_high), "high stat");
+	r->swapped = read_cgroup_value(high, "memory.swap.current", NULL);
+	ASSERT_GE(r->swapped, 0, "high memory.swap.current");
+	if (r->map) {
+		ASSERT_OK(get_stat(skel, skel->bss->protect_cgid, &r->high), "high stat");
+		ASSERT_OK(get_stat(skel, get_cgroup_id("/mo_prot/low"), &r->low), "low stat");
+		ASSERT_OK(get_stat(skel, get_cgroup_id("/mo_prot"), &r->parent), "parent stat");
+	}
 out:
 	if (hpid > 0) {
 		WRITE_ONCE(sh->stop, 1);
@@ -1033,7 +1065,6 @@ out:
 	}
 	bpf_link__destroy(link);
 	cg_remove_all(&cgs);
-	return swapped;
 }
 
 /*
@@ -1044,20 +1075,67 @@ out:
 static void test_protection(struct memcg_ops *skel, struct bpf_map *map,
 			    bool use_min)
 {
-	struct memcg_ops_stat st;
-	long long base, prot;
+	struct prot_run base = {}, prot = { .map = map };
 
-	base = run_protection(skel, NULL, &st);
-	if (!ASSERT_GT(base, 0, "without policy, high is swapped out"))
+	run_protection(skel, &base);
+	if (!ASSERT_GT(base.swapped, 0, "without policy, high is swapped out"))
 		return;
-	prot = run_protection(skel, map, &st);
+	run_protection(skel, &prot);
 	printf("%s: high swapped out: %lld kB without policy, %lld kB with %s\n",
-	       __func__, base / 1024, prot / 1024, use_min ? "below_min" : "below_low");
-	ASSERT_EQ(prot, 0, "with policy, high is not swapped out");
+	       __func__, base.swapped / 1024, prot.swapped / 1024,
+	       use_min ? "below_min" : "below_low");
+	ASSERT_EQ(prot.swapped, 0, "with policy, high is not swapped out");
 	if (use_min)
-		ASSERT_GT(st.below_min, 0, "below_min called for high");
+		ASSERT_GT(prot.high.below_min, 0, "below_min called for high");
 	else
-		ASSERT_GT(st.below_low, 0, "below_low called for high");
+		ASSERT_GT(prot.high.below_low, 0, "below_low called for high");
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+}
+
+static __u32 prot_calls(const struct memcg_ops_stat *st, bool use_min)
+{
+	return use_min ? st->below_min : st->below_low;
+}
+
+/*
+ * The configured protection is a floor a policy cannot lower. With high's
+ * memory.low (memory.min) above its usage, a policy that answers "not
+ * protected" for every memcg leaves high exactly as protected as without a
+ * policy, and is not even asked about it; it is asked about low, and never
+ * about the reclaim target. With a setting below high's usage, the policy
+ * is asked about high and gets the kernel's effective protection, which
+ * for a child of the reclaim target is the setting itself, and the usage.
+ */
+static void test_protection_floor(struct memcg_ops *skel, bool use_min)
+{
+	struct bpf_map *map = use_min ? skel->maps.policy_deny_min :
+					skel->maps.policy_deny_low;
+	const char *knob = use_min ? "memory.min" : "memory.low";
+	struct prot_run base = { .knob = knob, .knob_bytes = 2 * PROT_HIGH };
+	struct prot_run deny = { .map = map, .knob = knob, .knob_bytes = 2 * PROT_HIGH };
+	struct prot_run part = { .map = map, .knob = knob, .knob_bytes = PROT_PART };
+
+	run_protection(skel, &base);
+	if (!ASSERT_EQ(base.swapped, 0, "without policy, high protected by its setting"))
+		return;
+	run_protection(skel, &deny);
+	printf("%s: %s: high swapped out %lld kB; asked about high %u, low %u, parent %u times\n",
+	       __func__, knob, deny.swapped / 1024, prot_calls(&deny.high, use_min),
+	       prot_calls(&deny.low, use_min), prot_calls(&deny.parent, use_min));
+	ASSERT_EQ(deny.swapped, 0, "policy saying no: high as protected as without");
+	ASSERT_EQ(prot_calls(&deny.high, use_min), 0, "not asked about protected high");
+	ASSERT_GT(prot_calls(&deny.low, use_min), 0, "asked about low");
+	ASSERT_EQ(prot_calls(&deny.parent, use_min), 0, "not asked about the reclaim target");
+
+	run_protection(skel, &part);
+	printf("%s: %s %d kB: asked about high %u times, last with %llu, usage %llu pages\n",
+	       __func__, knob, PROT_PART / 1024, prot_calls(&part.high, use_min),
+	       (unsigned long long)part.high.prot, (unsigned long long)part.high.usage);
+	ASSERT_GT(prot_calls(&part.high, use_min), 0, "asked about high above its setting");
+	ASSERT_EQ(part.high.prot, PROT_PART / page_size, "effective protection passed");
+	ASSERT_GT(part.high.usage, part.high.prot, "usage passed, above it");
+	ASSERT_LE(part.high.usage, (PROT_HIGH + MB) / page_size, "usage at most high's");
+	ASSERT_EQ(prot_calls(&part.parent, use_min), 0, "not asked about the reclaim target");
 	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
 }
 
@@ -1099,6 +1177,411 @@ static void test_attach_errors(struct memcg_ops *skel)
 out:
 	if (file >= 0)
 		close(file);
+	cg_remove_all(&cgs);
+}
+
+/* Replacing a policy needs what attaching one needs: CAP_SYS_ADMIN. */
+static void test_update_perm(struct memcg_ops *skel)
+{
+	struct bpf_link *link = NULL;
+	struct cgroups cgs = {};
+	__u32 id_a;
+	__u64 caps, cgid;
+	int cg, err;
+
+	cg = cg_add(&cgs, "/mo_upd", false);
+	if (cg < 0)
+		goto out;
+	cgid = get_cgroup_id("/mo_upd");
+	link = attach(skel->maps.policy_a, cg, 0);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		goto out;
+	id_a = link_map_id(link);
+	if (!ASSERT_TRUE(wait_stat(skel, cgid, TAG_A, 1, 0), "under policy_a"))
+		goto out;
+	if (!ASSERT_OK(cap_disable_effective(1ULL << CAP_SYS_ADMIN, &caps),
+		       "drop CAP_SYS_ADMIN"))
+		goto out;
+	err = bpf_link__update_map(link, skel->maps.policy_b);
+	cap_enable_effective(caps, NULL);
+	ASSERT_EQ(err, -EPERM, "update without CAP_SYS_ADMIN");
+	/* The policy in force is unchanged */
+	ASSERT_EQ(link_map_id(link), id_a, "link keeps its map");
+	ASSERT_TRUE(wait_stat(skel, cgid, TAG_A, 1, 0), "still under policy_a");
+	/* and can be replaced with it */
+	ASSERT_OK(bpf_link__update_map(link, skel->maps.policy_b), "update");
+	ASSERT_TRUE(wait_stat(skel, cgid, TAG_B, 2, 1), "under policy_b");
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+out:
+	bpf_link__destroy(link);
+	cg_remove_all(&cgs);
+}
+
+/*
+ * The policy belongs to the cgroup, not to its memcg: with "memory"
+ * disabled in the parent's cgroup.subtree_control, the memcg goes offline
+ * and the link stays attached; no policy can be attached to the cgroup (it
+ * has no memcg) nor, without BPF_F_ALLOW_OVERRIDE, above it. With "memory"
+ * enabled again, the new memcg comes online under the cgroup's policy, and
+ * a second policy on the cgroup is refused.
+ */
+static void test_controller_toggle(struct memcg_ops *skel)
+{
+	struct bpf_link *link = NULL, *link2;
+	struct cgroups cgs = {};
+	int top, c;
+	__u32 id_a;
+	__u64 cgid;
+
+	top = cg_add(&cgs, "/mo_tog", true);
+	c = cg_add(&cgs, "/mo_tog/c", false);
+	if (top < 0 || c < 0)
+		goto out;
+	cgid = get_cgroup_id("/mo_tog/c");
+	link = attach(skel->maps.policy_a, c, 0);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		goto out;
+	id_a = link_map_id(link);
+	if (!ASSERT_TRUE(wait_stat(skel, cgid, TAG_A, 1, 0), "c under A"))
+		goto out;
+
+	if (!ASSERT_OK(write_cgroup_file("/mo_tog", "cgroup.subtree_control", "-memory"),
+		       "disable memory"))
+		goto out;
+	ASSERT_TRUE(wait_stat(skel, cgid, 0, 1, 1), "memcg of c offline");
+	ASSERT_EQ(link_map_id(link), id_a, "link still attached");
+	attach_fails(skel->maps.policy_b, c, 0, ENODEV, "attach to c without memcg");
+	attach_fails(skel->maps.policy_b, top, 0, EBUSY, "attach above c without override");
+
+	if (!ASSERT_OK(write_cgroup_file("/mo_tog", "cgroup.subtree_control", "+memory"),
+		       "enable memory"))
+		goto out;
+	ASSERT_TRUE(wait_stat(skel, cgid, TAG_A, 2, 1), "new memcg of c under A");
+	attach_fails(skel->maps.policy_b, c, 0, EBUSY, "second policy on c");
+	link2 = attach(skel->maps.policy_b, top, BPF_F_ALLOW_OVERRIDE);
+	if (ASSERT_OK_PTR(link2, "attach above c with override")) {
+		ASSERT_TRUE(wait_stat(skel, cgid, TAG_A, 2, 1), "c keeps its own policy");
+		bpf_link__destroy(link2);
+	}
+
+	bpf_link__destroy(link);
+	link = NULL;
+	ASSERT_TRUE(wait_stat(skel, cgid, 0, 2, 2), "detached");
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+out:
+	bpf_link__destroy(link);
+	write_cgroup_file("/mo_tog", "cgroup.subtree_control", "+memory");
+	cg_remove_all(&cgs);
+}
+
+/*
+ * A cgroup removed while a socket created in it lives on (it holds the
+ * cgroup's BPF state): the link is detached when the cgroup goes offline,
+ * not when the socket is closed, and the removed cgroup does not stop a
+ * policy without BPF_F_ALLOW_OVERRIDE from being attached to its parent.
+ */
+static void test_rmdir_socket(struct memcg_ops *skel)
+{
+	struct bpf_link *link = NULL, *link2;
+	struct cgroups cgs = {};
+	int top, c, other, i;
+	struct pollfd pfd;
+	pid_t pid = 0;
+	__u64 cgid;
+
+	memset(sh, 0, sizeof(*sh));
+	top = cg_add(&cgs, "/mo_sock", true);
+	c = cg_add(&cgs, "/mo_sock/c", false);
+	other = cg_add(&cgs, "/mo_sock/other", false);
+	if (top < 0 || c < 0 || other < 0)
+		goto out;
+	cgid = get_cgroup_id("/mo_sock/c");
+	link = attach(skel->maps.policy_a, c, 0);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		goto out;
+
+	/* A task creates a socket in c, moves out and keeps it */
+	pid = fork();
+	if (!pid) {
+		int sk;
+
+		if (join_parent_cgroup("/mo_sock/c"))
+			_exit(1);
+		sk = socket(AF_INET, SOCK_DGRAM, 0);
+		if (sk < 0 || join_parent_cgroup("/mo_sock/other"))
+			_exit(2);
+		WRITE_ONCE(sh->ready, 1);
+		while (!READ_ONCE(sh->stop))
+			usleep(1000);
+		close(sk);
+		_exit(0);
+	}
+	for (i = 0; i < WAIT_MS && !READ_ONCE(sh->ready); i++)
+		usleep(1000);
+	if (!ASSERT_EQ(READ_ONCE(sh->ready), 1, "socket made in c"))
+		goto out;
+
+	cg_remove(&cgs, c);
+	/* At once: the removed cgroup does not count, detached or not */
+	link2 = attach(skel->maps.policy_b, top, 0);
+	if (ASSERT_OK_PTR(link2, "attach above the removed cgroup"))
+		bpf_link__destroy(link2);
+	if (!ASSERT_TRUE(wait_stat(skel, cgid, 0, 1, 1), "c offline"))
+		goto out;
+	for (i = 0; i < WAIT_MS && link_map_id(link); i++)
+		usleep(1000);
+	ASSERT_EQ(link_map_id(link), 0, "link detached while the socket lives");
+	pfd.fd = bpf_link__fd(link);
+	pfd.events = POLLIN;
+	ASSERT_EQ(poll(&pfd, 1, 0), 1, "poll");
+	ASSERT_TRUE(pfd.revents & POLLHUP, "EPOLLHUP");
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+out:
+	if (pid > 0) {
+		WRITE_ONCE(sh->stop, 1);
+		child_ok(pid, "socket holder");
+	}
+	bpf_link__destroy(link);
+	cg_remove_all(&cgs);
+}
+
+#define FORK_DELAY_MS	500
+
+/*
+ * A child does not inherit the throttling its parent was given while it
+ * charged the fork. A worker forks once from each of FORKS fresh cgroups
+ * under a policy that delays the worker's charges (and not those of its
+ * children): the first charge of a fork in a fresh memcg, the child's
+ * task_struct, misses the per-CPU stock, so the policy is asked and the
+ * worker sleeps FORK_DELAY_MS on its return from fork(); the child, whose
+ * task_struct is copied from the worker's after that charge, starts at
+ * once.
+ */
+static void test_fork_delay(struct memcg_ops *skel)
+{
+	struct bpf_link *link = NULL;
+	struct cgroups cgs = {};
+	char path[32];
+	pid_t worker;
+	int i;
+
+	memset(sh, 0, sizeof(*sh));
+	if (cg_add(&cgs, "/mo_fork", true) < 0)
+		goto out;
+	for (i = 0; i < FORKS; i++) {
+		snprintf(path, sizeof(path), "/mo_fork/f%d", i);
+		if (cg_add(&cgs, path, false) < 0)
+			goto out;
+	}
+	skel->bss->delay_cgid = 0;
+	skel->bss->delay_ms = FORK_DELAY_MS;
+	link = attach(skel->maps.policy_delay, cgs.fd[0], 0);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		goto out;
+
+	worker = fork();
+	if (!worker) {
+		while (!READ_ONCE(sh->stop))
+			usleep(1000);
+		for (i = 0; i < FORKS; i++) {
+			pid_t pid;
+
+			snprintf(path, sizeof(path), "/mo_fork/f%d", i);
+			if (join_parent_cgroup(path))
+				_exit(1);
+			sh->fork_ns[i] = get_time_ns();
+			pid = fork();
+			if (!pid) {
+				sh->child_ns[i] = get_time_ns();
+				_exit(0);
+			}
+			sh->parent_ns[i] = get_time_ns();
+			if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+				_exit(2);
+		}
+		_exit(0);
+	}
+	skel->bss->delay_tgid = worker;
+	WRITE_ONCE(sh->stop, 1);
+	if (!child_ok(worker, "worker"))
+		goto out;
+
+	for (i = 0; i < FORKS; i++) {
+		__u64 parent = sh->parent_ns[i] - sh->fork_ns[i];
+		__u64 child = sh->child_ns[i] - sh->fork_ns[i];
+
+		printf("%s: fork %d: parent back after %.1f ms, child ran after %.1f ms\n",
+		       __func__, i, parent / 1e6, child / 1e6);
+		/* The policy delayed the fork: the parent served it */
+		ASSERT_GE(parent, FORK_DELAY_MS * 1000000ULL * 9 / 10, "parent delayed");
+		ASSERT_LT(child, FORK_DELAY_MS * 1000000ULL / 2, "child not delayed");
+	}
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+out:
+	bpf_link__destroy(link);
+	skel->bss->delay_ms = 0;
+	skel->bss->delay_tgid = 0;
+	cg_remove_all(&cgs);
+}
+
+#define REMOTE_SIZE		(4 * MB)
+#define REMOTE_DELAY_MS		2000
+
+/*
+ * Only a task of the charged memcg's subtree is throttled. A task faults
+ * in REMOTE_SIZE in cgroup x, which is swapped out, and moves to its
+ * sibling y. When it touches the memory again, the swap-ins are charged to
+ * x, whose charges the policy delays: x is charged, the policy asks for
+ * delays, and the task, outside x, is not delayed.
+ */
+static void test_remote_charge(struct memcg_ops *skel)
+{
+	long long x_before, x_after;
+	struct bpf_link *link = NULL;
+	struct memcg_ops_stat st;
+	struct cgroups cgs = {};
+	int x, y, i;
+	pid_t pid = 0;
+	char buf[32];
+
+	memset(sh, 0, sizeof(*sh));
+	if (cg_add(&cgs, "/mo_rem", true) < 0)
+		goto out;
+	x = cg_add(&cgs, "/mo_rem/x", false);
+	y = cg_add(&cgs, "/mo_rem/y", false);
+	if (x < 0 || y < 0)
+		goto out;
+	skel->bss->delay_cgid = get_cgroup_id("/mo_rem/x");
+	skel->bss->delay_ms = 0;
+	link = attach(skel->maps.policy_delay, cgs.fd[0], 0);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		goto out;
+
+	pid = fork();
+	if (!pid) {
+		__u64 start;
+		char *p;
+		size_t off;
+
+		if (join_parent_cgroup("/mo_rem/x"))
+			_exit(1);
+		p = mmap(NULL, REMOTE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(2);
+		madvise(p, REMOTE_SIZE, MADV_NOHUGEPAGE);
+		for (off = 0; off < REMOTE_SIZE; off += page_size)
+			p[off] = 1;
+		WRITE_ONCE(sh->ready, 1);
+		while (!READ_ONCE(sh->stop))
+			usleep(1000);
+		start = get_time_ns();
+		for (off = 0; off < REMOTE_SIZE; off += page_size)
+			p[off] = 2;
+		WRITE_ONCE(sh->ns[0], get_time_ns() - start);
+		/* Hold the memory until x's usage is read */
+		WRITE_ONCE(sh->ready, 2);
+		while (READ_ONCE(sh->stop) != 2)
+			usleep(1000);
+		_exit(0);
+	}
+	for (i = 0; i < WAIT_MS && !READ_ONCE(sh->ready); i++)
+		usleep(1000);
+	if (!ASSERT_EQ(READ_ONCE(sh->ready), 1, "task holds its memory in x"))
+		goto out;
+	/* Swap it out, then move the task to y */
+	snprintf(buf, sizeof(buf), "%d", 2 * REMOTE_SIZE);
+	write_cgroup_file("/mo_rem/x", "memory.reclaim", buf);
+	if (!ASSERT_GE(read_cgroup_value(x, "memory.swap.current", NULL),
+		       REMOTE_SIZE / 2, "x swapped out"))
+		goto out;
+	snprintf(buf, sizeof(buf), "%d", pid);
+	if (!ASSERT_OK(write_cgroup_file("/mo_rem/y", "cgroup.procs", buf), "move to y"))
+		goto out;
+	x_before = read_cgroup_value(x, "memory.current", NULL);
+	skel->bss->delay_ms = REMOTE_DELAY_MS;
+	WRITE_ONCE(sh->stop, 1);
+	/* A throttled task would take up to 2 s per charge batch */
+	for (i = 0; i < 12 * WAIT_MS && READ_ONCE(sh->ready) != 2; i++)
+		usleep(1000);
+	if (!ASSERT_EQ(READ_ONCE(sh->ready), 2, "task touched its memory again"))
+		goto out;
+	x_after = read_cgroup_value(x, "memory.current", NULL);
+	WRITE_ONCE(sh->stop, 2);
+	if (!child_ok(pid, "task"))
+		goto out;
+	pid = 0;
+	ASSERT_OK(get_stat(skel, skel->bss->delay_cgid, &st), "x stat");
+	printf("%s: x charged %lld kB by swap-ins, %u delays asked, task took %.1f ms\n",
+	       __func__, (x_after - x_before) / 1024, st.delayed, sh->ns[0] / 1e6);
+	ASSERT_GE(x_after - x_before, REMOTE_SIZE / 4, "swap-ins charged to x");
+	ASSERT_GT(st.delayed, 0, "policy asked to delay x's charges");
+	ASSERT_LT(sh->ns[0], REMOTE_DELAY_MS * 1000000ULL, "task outside x not delayed");
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+out:
+	skel->bss->delay_ms = 0;
+	skel->bss->delay_cgid = 0;
+	if (pid > 0) {
+		WRITE_ONCE(sh->stop, 2);
+		waitpid(pid, NULL, 0);
+	}
+	bpf_link__destroy(link);
+	cg_remove_all(&cgs);
+}
+
+#define BALANCE_WORKERS	4
+#define BALANCE_MAX	(3 * MB)
+
+/*
+ * The charge hook reports a batch before any of it can be uncharged: a
+ * policy's running balance of charged minus uncharged pages never drops
+ * below zero, while BALANCE_WORKERS tasks on all CPUs fault and free
+ * memory against a memory.max that keeps draining the per-CPU stocks.
+ * A smoke test: the order only mattered when refill_stock() returned pages
+ * at once (a nested charge taking the stock's lock, or a task migrating
+ * at the wrong moment), which a workload cannot bring about on purpose.
+ */
+static void test_balance(struct memcg_ops *skel)
+{
+	pid_t pids[BALANCE_WORKERS] = {};
+	struct bpf_link *link = NULL;
+	struct memcg_ops_stat st;
+	struct cgroups cgs = {};
+	char buf[32];
+	__u64 cgid;
+	int i;
+
+	memset(sh, 0, sizeof(*sh));
+	if (cg_add(&cgs, "/mo_bal", true) < 0 || cg_add(&cgs, "/mo_bal/c", false) < 0)
+		goto out;
+	snprintf(buf, sizeof(buf), "%d", BALANCE_MAX);
+	if (!ASSERT_OK(write_cgroup_file("/mo_bal", "memory.max", buf), "memory.max"))
+		goto out;
+	cgid = get_cgroup_id("/mo_bal/c");
+	skel->bss->low_cgid = 0;
+	skel->bss->high_cgid = 0;
+	link = attach(skel->maps.policy_throttle, cgs.fd[0], 0);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		goto out;
+
+	for (i = 0; i < BALANCE_WORKERS; i++)
+		pids[i] = spawn_touch("/mo_bal/c", 4 * MB, 2, 0);
+	for (i = 0; i < BALANCE_WORKERS; i++)
+		child_ok(pids[i], "worker");
+	cg_remove(&cgs, cgs.fd[1]);
+	if (!ASSERT_TRUE(wait_stat(skel, cgid, 0, 1, 1), "offline"))
+		goto out;
+	ASSERT_OK(get_stat(skel, cgid, &st), "stat");
+	printf("%s: %llu pages charged, %llu uncharged, %u underflows, max events %lld\n",
+	       __func__, (unsigned long long)st.charged, (unsigned long long)st.uncharged,
+	       st.underflow, read_cgroup_value(cgs.fd[0], "memory.events", "max"));
+	ASSERT_GE(st.charged, BALANCE_WORKERS * 2 * 4 * MB / page_size, "charged");
+	ASSERT_GT(read_cgroup_value(cgs.fd[0], "memory.events", "max"), 0,
+		  "memory.max met: stocks drained");
+	ASSERT_EQ(st.underflow, 0, "balance never below zero");
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+out:
+	bpf_link__destroy(link);
 	cg_remove_all(&cgs);
 }
 
@@ -1145,12 +1628,28 @@ void test_memcg_ops(void)
 		test_uncharged(skel);
 	if (test__start_subtest("attach_errors"))
 		test_attach_errors(skel);
+	if (test__start_subtest("update_perm"))
+		test_update_perm(skel);
+	if (test__start_subtest("controller_toggle"))
+		test_controller_toggle(skel);
+	if (test__start_subtest("rmdir_socket"))
+		test_rmdir_socket(skel);
+	if (test__start_subtest("fork_delay"))
+		test_fork_delay(skel);
 
 	/* Reclaim needs somewhere to put anonymous memory */
 	if (test__start_subtest("below_low") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
 		test_protection(skel, skel->maps.policy_low, false);
 	if (test__start_subtest("below_min") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
 		test_protection(skel, skel->maps.policy_min, true);
+	if (test__start_subtest("low_floor") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
+		test_protection_floor(skel, false);
+	if (test__start_subtest("min_floor") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
+		test_protection_floor(skel, true);
+	if (test__start_subtest("remote_charge") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
+		test_remote_charge(skel);
+	if (test__start_subtest("balance") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
+		test_balance(skel);
 	swap_off(swap_dev);
 
 	memcg_ops__destroy(skel);

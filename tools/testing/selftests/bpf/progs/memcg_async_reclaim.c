@@ -131,6 +131,31 @@ struct memcg_bpf_ops async_reclaim = {
 	.memcg_charged = (void *)reclaim_charged,
 };
 
+/*
+ * The same policy, setting up the work itself when it first sees a memcg:
+ * the callback is then verified as part of this memcg_bpf_ops program,
+ * which may call the reclaim kfunc without CAP_SYS_ADMIN.
+ */
+SEC("struct_ops/handle_cgroup_online")
+void BPF_PROG(init_work_online, struct mem_cgroup *memcg)
+{
+	struct elem *e;
+	int key = 0;
+
+	e = bpf_map_lookup_elem(&works, &key);
+	if (!e)
+		return;
+	if (bpf_wq_init(&e->wq, &works, 0) ||
+	    bpf_wq_set_callback(&e->wq, reclaim_cb, 0))
+		__sync_fetch_and_add(&nr_errors, 1);
+}
+
+SEC(".struct_ops.link")
+struct memcg_bpf_ops async_reclaim_self = {
+	.memcg_charged = (void *)reclaim_charged,
+	.handle_cgroup_online = (void *)init_work_online,
+};
+
 /* Run once by the test before attaching: set up the work. */
 SEC("syscall")
 int init_work(void *ctx)

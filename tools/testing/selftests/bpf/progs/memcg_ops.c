@@ -23,6 +23,8 @@ __u64 high_cgid;
 __u64 protect_cgid;
 __u32 delay_ms;
 __u64 active_window_ns;
+__u64 delay_cgid;	/* policy_delay: delay this cgroup only, 0 for all */
+__u32 delay_tgid;	/* policy_delay: delay this process only, 0 for all */
 
 /* Written by the policies */
 __u64 high_last_charge_ns;
@@ -77,11 +79,6 @@ static void on_offline(struct mem_cgroup *memcg, __u32 tag)
 	__sync_fetch_and_add(&st->offline, 1);
 }
 
-#define TAG_A		1
-#define TAG_B		2
-#define TAG_THROTTLE	4
-#define TAG_PROTECT	8
-
 SEC("struct_ops/handle_cgroup_online")
 void BPF_PROG(online_a, struct mem_cgroup *memcg)
 {
@@ -119,6 +116,18 @@ void BPF_PROG(offline_throttle, struct mem_cgroup *memcg)
 }
 
 SEC("struct_ops/handle_cgroup_online")
+void BPF_PROG(online_delay, struct mem_cgroup *memcg)
+{
+	on_online(memcg, TAG_DELAY);
+}
+
+SEC("struct_ops/handle_cgroup_offline")
+void BPF_PROG(offline_delay, struct mem_cgroup *memcg)
+{
+	on_offline(memcg, TAG_DELAY);
+}
+
+SEC("struct_ops/handle_cgroup_online")
 void BPF_PROG(online_protect, struct mem_cgroup *memcg)
 {
 	on_online(memcg, TAG_PROTECT);
@@ -143,8 +152,12 @@ unsigned int BPF_PROG(throttle_charged, struct mem_cgroup *memcg,
 	__u64 now = bpf_ktime_get_ns();
 	__u64 last;
 
-	if (st)
+	if (st) {
 		__sync_fetch_and_add(&st->charged, nr_pages);
+		__sync_fetch_and_add(&st->balance, nr_pages);
+		if (!(st->policy & TAG_THROTTLE))
+			__sync_fetch_and_add(&st->stray, 1);
+	}
 
 	if (cgid == high_cgid) {
 		high_last_charge_ns = now;
@@ -162,9 +175,34 @@ SEC("struct_ops/memcg_uncharged")
 void BPF_PROG(count_uncharged, struct mem_cgroup *memcg, unsigned int nr_pages)
 {
 	struct memcg_ops_stat *st = stat_of(memcg);
+	__s64 left;
 
+	if (!st)
+		return;
+	__sync_fetch_and_add(&st->uncharged, nr_pages);
+	if (!(st->policy & TAG_THROTTLE))
+		__sync_fetch_and_add(&st->stray, 1);
+	left = __sync_fetch_and_add(&st->balance, -(__s64)nr_pages) - nr_pages;
+	if (left < 0)
+		__sync_fetch_and_add(&st->underflow, 1);
+}
+
+/*
+ * Delay by delay_ms the charges of delay_cgid (any memcg if 0) made by
+ * process delay_tgid (any if 0)
+ */
+SEC("struct_ops/memcg_charged")
+unsigned int BPF_PROG(delay_charged, struct mem_cgroup *memcg,
+		      unsigned int nr_pages)
+{
+	struct memcg_ops_stat *st = stat_of(memcg);
+
+	if (!delay_ms || (delay_cgid && memcg_cgid(memcg) != delay_cgid) ||
+	    (delay_tgid && bpf_get_current_pid_tgid() >> 32 != delay_tgid))
+		return 0;
 	if (st)
-		__sync_fetch_and_add(&st->uncharged, nr_pages);
+		__sync_fetch_and_add(&st->delayed, 1);
+	return delay_ms;
 }
 
 /* Protect protect_cgid, whatever its memory.low/min, and count the calls */
@@ -188,6 +226,38 @@ bool BPF_PROG(protect_below_min, struct mem_cgroup *memcg, unsigned long emin,
 	if (st)
 		__sync_fetch_and_add(&st->below_min, 1);
 	return memcg_cgid(memcg) == protect_cgid;
+}
+
+/*
+ * Never protect, and record what the kernel passes: the configured
+ * protection must hold anyway.
+ */
+SEC("struct_ops/below_low")
+bool BPF_PROG(deny_below_low, struct mem_cgroup *memcg, unsigned long elow,
+	      unsigned long usage)
+{
+	struct memcg_ops_stat *st = stat_of(memcg);
+
+	if (st) {
+		__sync_fetch_and_add(&st->below_low, 1);
+		st->prot = elow;
+		st->usage = usage;
+	}
+	return false;
+}
+
+SEC("struct_ops/below_min")
+bool BPF_PROG(deny_below_min, struct mem_cgroup *memcg, unsigned long emin,
+	      unsigned long usage)
+{
+	struct memcg_ops_stat *st = stat_of(memcg);
+
+	if (st) {
+		__sync_fetch_and_add(&st->below_min, 1);
+		st->prot = emin;
+		st->usage = usage;
+	}
+	return false;
 }
 
 /* Two policies that only follow which memcgs they govern */
@@ -225,4 +295,27 @@ struct memcg_bpf_ops policy_min = {
 	.below_min = (void *)protect_below_min,
 	.handle_cgroup_online = (void *)online_protect,
 	.handle_cgroup_offline = (void *)offline_protect,
+};
+
+/* A policy that never grants protection, with below_low, with below_min */
+SEC(".struct_ops.link")
+struct memcg_bpf_ops policy_deny_low = {
+	.below_low = (void *)deny_below_low,
+	.handle_cgroup_online = (void *)online_protect,
+	.handle_cgroup_offline = (void *)offline_protect,
+};
+
+SEC(".struct_ops.link")
+struct memcg_bpf_ops policy_deny_min = {
+	.below_min = (void *)deny_below_min,
+	.handle_cgroup_online = (void *)online_protect,
+	.handle_cgroup_offline = (void *)offline_protect,
+};
+
+/* Delay the charges of delay_cgid (of every memcg if 0) by delay_ms */
+SEC(".struct_ops.link")
+struct memcg_bpf_ops policy_delay = {
+	.memcg_charged = (void *)delay_charged,
+	.handle_cgroup_online = (void *)online_delay,
+	.handle_cgroup_offline = (void *)offline_delay,
 };
