@@ -1326,7 +1326,11 @@ static void test_rmdir_socket(struct memcg_ops *skel)
 	link2 = attach(skel->maps.policy_b, top, 0);
 	if (ASSERT_OK_PTR(link2, "attach above the removed cgroup"))
 		bpf_link__destroy(link2);
-	if (!ASSERT_TRUE(wait_stat(skel, cgid, 0, 1, 1), "c offline"))
+	/*
+	 * If the link is detached before the memcg of c goes offline, c
+	 * comes under the parent's new policy for that time.
+	 */
+	if (!ASSERT_TRUE(wait_balanced(skel, cgid, 1), "c offline"))
 		goto out;
 	for (i = 0; i < WAIT_MS && link_map_id(link); i++)
 		usleep(1000);
