@@ -170,6 +170,16 @@ static inline void memcg_bpf_uncharged(struct mem_cgroup *memcg,
 		__memcg_bpf_uncharged(memcg, nr_pages);
 }
 
+/*
+ * A new task (@task, before it first runs): a delay that a policy asked for
+ * its parent while the parent charged the fork (copying the task_struct
+ * copied it) is the parent's to serve, not the child's.
+ */
+static inline void memcg_bpf_fork(struct task_struct *task)
+{
+	task->memcg_bpf_delay_ms = 0;
+}
+
 /* The throttling a policy asked for current, in jiffies; resets it. */
 static inline unsigned long memcg_bpf_take_delay(void)
 {
@@ -196,6 +206,10 @@ static inline void memcg_bpf_online(struct mem_cgroup *memcg)
 }
 
 static inline void memcg_bpf_offline(struct mem_cgroup *memcg)
+{
+}
+
+static inline void memcg_bpf_fork(struct task_struct *task)
 {
 }
 
