@@ -11,12 +11,13 @@
 #   make vm CMD=...  run a command in the VM
 #   make bisect      build the kernel at every patch of the series
 #   make bench       charge-path cost: base vs patched vs patched + program
+#   make bench-ctl   control-path cost: attach/detach latency, cgroup churn
 
 SHELL := /bin/bash
 S := scripts
-export FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT STRESS_SECS ROUNDS BENCH_ARGS DEMO_REPS DEMO_SECS DEMO_ONLY
+export LABEL DESCENDANTS CHURN_DESCENDANTS BENCH_DIR FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT STRESS_SECS ROUNDS BENCH_ARGS DEMO_REPS DEMO_SECS DEMO_ONLY
 
-.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench demo help
+.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench bench-ctl demo help
 
 all: help
 help:
@@ -45,5 +46,7 @@ bisect: toolchain tree
 	@$(S)/bisect.sh
 bench: selftests
 	@$(S)/bench.sh
+bench-ctl: selftests
+	@$(S)/bench-ctl.sh
 demo: selftests
 	@$(S)/demo.sh

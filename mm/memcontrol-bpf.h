@@ -83,10 +83,12 @@ struct memcg_bpf_ops {
 	 * with interrupts disabled, with the lock of the per-CPU charge
 	 * stock held (when the stock is drained), and from the callers of
 	 * kfree_nolock(), which may hold raw spinlocks (BPF programs of any
-	 * type freeing local storage, for instance). There is no recursion
-	 * guard: a program that frees memory charged to a memcg from this
-	 * hook (deleting a BPF local storage) can re-enter it on the same
-	 * CPU, so it should not.
+	 * type freeing local storage, for instance). Runs with preemption
+	 * disabled. The hook does not re-enter itself: an uncharge caused
+	 * by its own program (deleting a BPF local storage frees memory
+	 * charged to a memcg, whose uncharge may find the stock lock held
+	 * and go to the page counter) is not reported while the hook runs
+	 * in the same context (process, softirq or hardirq) on the CPU.
 	 */
 	void (*memcg_uncharged)(struct mem_cgroup *memcg,
 				unsigned int nr_pages);

@@ -6,7 +6,8 @@
 #     and the exported files in mm/ include/ ... equal the applied tree's;
 #  3. no patch touches a file Debian's patches changed in the base;
 #  4. scripts/checkpatch.pl --strict on every patch: counts; errors and
-#     warnings fail.
+#     warnings fail (but for the error checkpatch gives on the "size_t :0;"
+#     that ends libbpf's opts structs, reported and not counted).
 #  5. scripts/kernel-doc -none -Wall on the kernel sources the series
 #     creates: any warning fails.
 . "$(dirname "$0")/common.sh"
@@ -82,6 +83,15 @@ for p in "${PATCHES[@]}"; do
 	r=$(cd "$KDIR" && perl scripts/checkpatch.pl --strict --no-color --terse "$p" 2>&1 || true)
 	e=$(sed -n 's/.*total: \([0-9]*\) errors, \([0-9]*\) warnings, \([0-9]*\) checks.*/\1 \2 \3/p' <<<"$r" | tail -1)
 	read -r pe pw pc <<<"${e:-0 0 0}"
+	# libbpf's opts structs all end in the anonymous bit-field "size_t :0;",
+	# which checkpatch reads as a misplaced ':' (upstream lives with it):
+	# such an error, on such a line of tools/lib/bpf, is reported, not counted.
+	bf=0
+	while IFS=: read -r _ line _; do
+		sed -n "${line}p" "$p" | grep -qx $'+\tsize_t :0;' && bf=$((bf + 1))
+	done < <(grep -E "^[^ ]*:[0-9]+: ERROR: space prohibited before that ':'" <<<"$r")
+	[ $bf -eq 0 ] || echo "  $(basename "$p"): $bf \"size_t :0;\" bit-field(s), checkpatch's SPACING error, not counted"
+	pe=$((pe - bf))
 	errs=$((errs + pe)); warns=$((warns + pw)); checks=$((checks + pc))
 	if [ $((pe + pw + pc)) -gt 0 ]; then
 		echo "  $(basename "$p"): $pe errors, $pw warnings, $pc checks"

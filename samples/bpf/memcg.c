@@ -352,9 +352,7 @@ static void explain_attach_error(int err)
 		why = "the memory controller is not enabled for this cgroup";
 		break;
 	case EBUSY:
-		why = "the cgroup has a memcg_bpf_ops policy already, or an ancestor has\n"
-		      "one that does not allow overriding, or a descendant has one and\n"
-		      "--allow_override was not given";
+		why = "the cgroup has a memcg_bpf_ops policy already";
 		break;
 	case EBADF:
 		why = "not a cgroup v2 directory";
@@ -369,7 +367,8 @@ static void explain_attach_error(int err)
 		why = "the kernel or libbpf rejected the attach flags or the map";
 		break;
 	case EPERM:
-		why = "this needs root";
+		why = "this needs root (CAP_SYS_ADMIN), or the nearest ancestor with a\n"
+		      "policy attached it without --allow_override";
 		break;
 	default:
 		return;

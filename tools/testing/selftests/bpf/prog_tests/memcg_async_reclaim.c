@@ -123,6 +123,9 @@ static void test_async_reclaim(struct memcg_async_reclaim *skel, int cg)
 	       (unsigned long long)skel->bss->nr_runs,
 	       (unsigned long long)skel->bss->nr_reclaimed,
 	       (unsigned long long)skel->bss->nr_throttled);
+	/* How long the callback held rcu_read_lock_trace() in one call */
+	printf("%s: longest kfunc call %.1f ms, for %llu pages\n", __func__,
+	       skel->bss->max_call_ns / 1e6, (unsigned long long)skel->bss->max_call_pages);
 	ASSERT_EQ(with, 0, "with policy, memory.max is not met");
 	ASSERT_GT(skel->bss->nr_runs, 0, "reclaim work ran");
 	ASSERT_GT(skel->bss->nr_reclaimed, 0, "pages reclaimed");

@@ -253,14 +253,17 @@ static int cg_rmdir_wait(struct cgroups *cgs, int fd)
 }
 
 /*
- * Inheritance and BPF_F_ALLOW_OVERRIDE: A on top with the flag, B in the
- * middle without it, the leaf cannot attach; detaching restores.
+ * Inheritance and BPF_F_ALLOW_OVERRIDE, with the rules and errnos of cgroup
+ * BPF programs: A on top with the flag, B in the middle without it, the
+ * leaf cannot attach (EPERM); detaching restores. A policy attached above
+ * a descendant that has one leaves it that one.
  */
 static void test_hierarchy(struct memcg_ops *skel)
 {
 	struct bpf_link *link_a = NULL, *link_b = NULL, *link_c = NULL, *link;
 	__u64 id_top, id_mid, id_leaf, id_new;
-	int top, mid, leaf, other, other_c;
+	int top, mid, leaf, other, other_c, other_d;
+	__u64 id_other, id_other_c;
 	struct cgroups cgs = {};
 
 	top = cg_add(&cgs, "/mo_hier", true);
@@ -268,8 +271,11 @@ static void test_hierarchy(struct memcg_ops *skel)
 	leaf = cg_add(&cgs, "/mo_hier/mid/leaf", true);
 	other = cg_add(&cgs, "/mo_hier2", true);
 	other_c = cg_add(&cgs, "/mo_hier2/c", false);
-	if (top < 0 || mid < 0 || leaf < 0 || other < 0 || other_c < 0)
+	other_d = cg_add(&cgs, "/mo_hier2/d", false);
+	if (top < 0 || mid < 0 || leaf < 0 || other < 0 || other_c < 0 || other_d < 0)
 		goto out;
+	id_other = get_cgroup_id("/mo_hier2");
+	id_other_c = get_cgroup_id("/mo_hier2/c");
 	id_top = get_cgroup_id("/mo_hier");
 	id_mid = get_cgroup_id("/mo_hier/mid");
 	id_leaf = get_cgroup_id("/mo_hier/mid/leaf");
@@ -295,8 +301,8 @@ static void test_hierarchy(struct memcg_ops *skel)
 	ASSERT_TRUE(wait_stat(skel, id_leaf, 2, 2, 1), "leaf under B");
 
 	/* Nothing below B */
-	attach_fails(skel->maps.policy_a, leaf, 0, EBUSY, "leaf under B");
-	attach_fails(skel->maps.policy_a, leaf, BPF_F_ALLOW_OVERRIDE, EBUSY,
+	attach_fails(skel->maps.policy_a, leaf, 0, EPERM, "leaf under B");
+	attach_fails(skel->maps.policy_a, leaf, BPF_F_ALLOW_OVERRIDE, EPERM,
 		     "leaf under B, override");
 
 	/* A cgroup created later inherits B */
@@ -311,14 +317,25 @@ static void test_hierarchy(struct memcg_ops *skel)
 	ASSERT_TRUE(wait_stat(skel, id_leaf, 1, 3, 2), "leaf back under A");
 	ASSERT_TRUE(wait_stat(skel, id_new, 1, 2, 1), "new back under A");
 
-	/* Not overridable above an attached descendant; the same map twice */
+	/*
+	 * Above a descendant that has a policy, without the flag: the
+	 * descendant keeps its own, its siblings take the new one and can
+	 * no longer attach. The same map is attached twice.
+	 */
 	link_c = attach(skel->maps.policy_b, other_c, 0);
 	if (!ASSERT_OK_PTR(link_c, "attach B to other/c"))
 		goto out;
-	attach_fails(skel->maps.policy_b, other, 0, EBUSY, "B above B");
-	link = attach(skel->maps.policy_b, other, BPF_F_ALLOW_OVERRIDE);
-	if (ASSERT_OK_PTR(link, "B above B, override"))
+	ASSERT_TRUE(wait_stat(skel, id_other_c, 2, 1, 0), "other/c under B");
+	link = attach(skel->maps.policy_b, other, 0);
+	if (ASSERT_OK_PTR(link, "B above B")) {
+		/* propagation is done when the attach returns */
+		ASSERT_TRUE(wait_stat(skel, id_other, 2, 1, 0), "other under B");
+		ASSERT_TRUE(wait_stat(skel, id_other_c, 2, 1, 0), "other/c keeps its B");
+		attach_fails(skel->maps.policy_a, other_d, BPF_F_ALLOW_OVERRIDE, EPERM,
+			     "other/d below B");
 		bpf_link__destroy(link);
+	}
+	ASSERT_TRUE(wait_stat(skel, id_other_c, 2, 1, 0), "other/c still under its B");
 
 	/* Detaching A: nothing left under a policy */
 	ASSERT_OK(bpf_link__detach(link_a), "detach A");
@@ -1221,9 +1238,9 @@ out:
  * The policy belongs to the cgroup, not to its memcg: with "memory"
  * disabled in the parent's cgroup.subtree_control, the memcg goes offline
  * and the link stays attached; no policy can be attached to the cgroup (it
- * has no memcg) nor, without BPF_F_ALLOW_OVERRIDE, above it. With "memory"
- * enabled again, the new memcg comes online under the cgroup's policy, and
- * a second policy on the cgroup is refused.
+ * has no memcg). With "memory" enabled again, the new memcg comes online
+ * under the cgroup's policy, not under the one attached to the parent in
+ * between, and a second policy on the cgroup is refused.
  */
 static void test_controller_toggle(struct memcg_ops *skel)
 {
@@ -1251,18 +1268,19 @@ static void test_controller_toggle(struct memcg_ops *skel)
 	ASSERT_TRUE(wait_stat(skel, cgid, 0, 1, 1), "memcg of c offline");
 	ASSERT_EQ(link_map_id(link), id_a, "link still attached");
 	attach_fails(skel->maps.policy_b, c, 0, ENODEV, "attach to c without memcg");
-	attach_fails(skel->maps.policy_b, top, 0, EBUSY, "attach above c without override");
+	link2 = attach(skel->maps.policy_b, top, 0);
+	if (!ASSERT_OK_PTR(link2, "attach above c"))
+		goto out;
 
 	if (!ASSERT_OK(write_cgroup_file("/mo_tog", "cgroup.subtree_control", "+memory"),
-		       "enable memory"))
+		       "enable memory")) {
+		bpf_link__destroy(link2);
 		goto out;
+	}
 	ASSERT_TRUE(wait_stat(skel, cgid, TAG_A, 2, 1), "new memcg of c under A");
 	attach_fails(skel->maps.policy_b, c, 0, EBUSY, "second policy on c");
-	link2 = attach(skel->maps.policy_b, top, BPF_F_ALLOW_OVERRIDE);
-	if (ASSERT_OK_PTR(link2, "attach above c with override")) {
-		ASSERT_TRUE(wait_stat(skel, cgid, TAG_A, 2, 1), "c keeps its own policy");
-		bpf_link__destroy(link2);
-	}
+	bpf_link__destroy(link2);
+	ASSERT_TRUE(wait_stat(skel, cgid, TAG_A, 2, 1), "c keeps its own policy");
 
 	bpf_link__destroy(link);
 	link = NULL;
@@ -1276,13 +1294,12 @@ out:
 
 /*
  * A cgroup removed while a socket created in it lives on (it holds the
- * cgroup's BPF state): the link is detached when the cgroup goes offline,
- * not when the socket is closed, and the removed cgroup does not stop a
- * policy without BPF_F_ALLOW_OVERRIDE from being attached to its parent.
+ * cgroup's BPF state): the link is detached when the cgroup is removed,
+ * not when the socket is closed.
  */
 static void test_rmdir_socket(struct memcg_ops *skel)
 {
-	struct bpf_link *link = NULL, *link2;
+	struct bpf_link *link = NULL;
 	struct cgroups cgs = {};
 	int top, c, other, i;
 	struct pollfd pfd;
@@ -1322,14 +1339,6 @@ static void test_rmdir_socket(struct memcg_ops *skel)
 		goto out;
 
 	cg_remove(&cgs, c);
-	/* At once: the removed cgroup does not count, detached or not */
-	link2 = attach(skel->maps.policy_b, top, 0);
-	if (ASSERT_OK_PTR(link2, "attach above the removed cgroup"))
-		bpf_link__destroy(link2);
-	/*
-	 * If the link is detached before the memcg of c goes offline, c
-	 * comes under the parent's new policy for that time.
-	 */
 	if (!ASSERT_TRUE(wait_balanced(skel, cgid, 1), "c offline"))
 		goto out;
 	for (i = 0; i < WAIT_MS && link_map_id(link); i++)

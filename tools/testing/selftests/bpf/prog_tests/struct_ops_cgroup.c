@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * struct_ops links targeting a cgroup: BPF_LINK_CREATE with a cgroup fd in
- * target_fd and cgroup attach flags, through bpf_map__attach_struct_ops_opts(),
+ * struct_ops links targeting a cgroup: BPF_LINK_CREATE with BPF_F_CGROUP_FD,
+ * a cgroup fd in target_fd and cgroup attach flags, through
+ * bpf_map__attach_struct_ops_opts() and bpf_link_create(),
  * with bpf_testmod_cgroup_st_ops, whose reg(), unreg() and update() record
  * the cgroup and flags they get.
  */
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <test_progs.h>
 #include "cgroup_helpers.h"
@@ -83,14 +86,16 @@ static void test_attach(struct struct_ops_cgroup *skel)
 		goto out_link;
 	ASSERT_EQ(after[CGROUP_ST_OPS_REG_CNT], before[CGROUP_ST_OPS_REG_CNT] + 1, "reg cnt");
 	ASSERT_EQ(after[CGROUP_ST_OPS_REG_CGID], cgid, "reg cgroup id");
-	ASSERT_EQ(after[CGROUP_ST_OPS_REG_FLAGS], BPF_F_ALLOW_OVERRIDE, "reg flags");
+	ASSERT_EQ(after[CGROUP_ST_OPS_REG_FLAGS], BPF_F_CGROUP_FD | BPF_F_ALLOW_OVERRIDE,
+		  "reg flags");
 	ASSERT_EQ(after[CGROUP_ST_OPS_UNREG_CNT], before[CGROUP_ST_OPS_UNREG_CNT], "no unreg");
 
 	/* link info shows the map, the cgroup and the flags */
 	if (!link_info(link, &info)) {
 		ASSERT_EQ(info.struct_ops.map_id, map_id(skel->maps.cgroup_ops), "info map_id");
 		ASSERT_EQ(info.struct_ops.cgroup_id, cgid, "info cgroup_id");
-		ASSERT_EQ(info.struct_ops.flags, BPF_F_ALLOW_OVERRIDE, "info flags");
+		ASSERT_EQ(info.struct_ops.flags, BPF_F_CGROUP_FD | BPF_F_ALLOW_OVERRIDE,
+			  "info flags");
 	}
 
 	/* update() gets the link, whose cgroup is kept */
@@ -159,7 +164,7 @@ static void test_close(struct struct_ops_cgroup *skel)
 	if (read_testmod_info(skel, after))
 		goto out;
 	ASSERT_EQ(after[CGROUP_ST_OPS_REG_CNT], before[CGROUP_ST_OPS_REG_CNT] + 1, "reg cnt");
-	ASSERT_EQ(after[CGROUP_ST_OPS_REG_FLAGS], 0, "reg flags");
+	ASSERT_EQ(after[CGROUP_ST_OPS_REG_FLAGS], BPF_F_CGROUP_FD, "reg flags");
 	ASSERT_EQ(after[CGROUP_ST_OPS_UNREG_CNT], before[CGROUP_ST_OPS_UNREG_CNT] + 1,
 		  "unreg cnt");
 	ASSERT_EQ(after[CGROUP_ST_OPS_UNREG_CGID], cgid, "unreg cgroup id");
@@ -195,6 +200,62 @@ static void test_global(struct struct_ops_cgroup *skel)
 	if (!read_testmod_info(skel, after))
 		ASSERT_EQ(after[CGROUP_ST_OPS_UNREG_CNT], before[CGROUP_ST_OPS_UNREG_CNT] + 1,
 			  "unreg cnt");
+}
+
+/*
+ * fd 0 is a cgroup fd like any other with BPF_F_CGROUP_FD, and without the
+ * flag target_fd must be 0: a cgroup fd alone does not register globally.
+ */
+static void test_fd0(struct struct_ops_cgroup *skel)
+{
+	LIBBPF_OPTS(bpf_struct_ops_opts, opts, .flags = BPF_F_CGROUP_FD, .cgroup_fd = 0);
+	LIBBPF_OPTS(bpf_link_create_opts, lopts);
+	__u64 before[__CGROUP_ST_OPS_INFO_MAX], after[__CGROUP_ST_OPS_INFO_MAX];
+	struct bpf_link *link = NULL;
+	struct bpf_link_info info;
+	int cg_fd, stdin_fd, fd;
+	__u64 cgid;
+
+	cg_fd = create_and_get_cgroup(CG_ATTACH);
+	if (!ASSERT_GE(cg_fd, 0, "create_and_get_cgroup"))
+		return;
+	cgid = get_cgroup_id(CG_ATTACH);
+	if (read_testmod_info(skel, before))
+		goto out;
+
+	/* a cgroup fd without the flag: EINVAL, not a global link */
+	fd = bpf_link_create(bpf_map__fd(skel->maps.cgroup_ops), cg_fd, BPF_STRUCT_OPS,
+			     &lopts);
+	if (!ASSERT_LT(fd, 0, "cgroup fd without BPF_F_CGROUP_FD"))
+		close(fd);
+	else
+		ASSERT_EQ(fd, -EINVAL, "cgroup fd without BPF_F_CGROUP_FD errno");
+
+	/* the cgroup as fd 0 */
+	stdin_fd = dup(0);
+	if (!ASSERT_GE(stdin_fd, 0, "dup stdin"))
+		goto out;
+	if (ASSERT_EQ(dup2(cg_fd, 0), 0, "dup2 cgroup to fd 0"))
+		link = bpf_map__attach_struct_ops_opts(skel->maps.cgroup_ops, &opts);
+	dup2(stdin_fd, 0);
+	close(stdin_fd);
+	if (!ASSERT_OK_PTR(link, "attach to fd 0"))
+		goto out;
+
+	if (!read_testmod_info(skel, after)) {
+		ASSERT_EQ(after[CGROUP_ST_OPS_REG_CNT], before[CGROUP_ST_OPS_REG_CNT] + 1,
+			  "reg cnt");
+		ASSERT_EQ(after[CGROUP_ST_OPS_REG_CGID], cgid, "reg cgroup id");
+		ASSERT_EQ(after[CGROUP_ST_OPS_REG_FLAGS], BPF_F_CGROUP_FD, "reg flags");
+	}
+	if (!link_info(link, &info)) {
+		ASSERT_EQ(info.struct_ops.cgroup_id, cgid, "info cgroup_id");
+		ASSERT_EQ(info.struct_ops.flags, BPF_F_CGROUP_FD, "info flags");
+	}
+	bpf_link__destroy(link);
+out:
+	close(cg_fd);
+	remove_cgroup(CG_ATTACH);
 }
 
 static void expect_attach_err(const struct bpf_map *map, int cgroup_fd, __u32 flags,
@@ -248,6 +309,8 @@ static void test_errors(struct struct_ops_cgroup *skel)
 
 	/* a type without cgroup support */
 	expect_attach_err(skel->maps.multi_ops, cg_fd, 0, -EOPNOTSUPP, "type without cgroups");
+	expect_attach_err(skel->maps.multi_ops, 0, BPF_F_CGROUP_FD, -EOPNOTSUPP,
+			  "type without cgroups, fd 0");
 
 	if (!read_testmod_info(skel, after))
 		ASSERT_EQ(after[CGROUP_ST_OPS_REG_CNT], before[CGROUP_ST_OPS_REG_CNT],
@@ -259,6 +322,53 @@ out:
 	remove_cgroup(CG_ATTACH);
 }
 
+/*
+ * Fork a child that makes a socket in @cgroup and moves to the root cgroup
+ * with it, so that @cgroup can be removed while the socket lives. The
+ * child keeps the socket until *@release is closed. Returns its pid once
+ * the socket exists, or -1.
+ */
+static pid_t socket_holder(const char *cgroup, int *release)
+{
+	int ready[2], hold[2];
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(ready))
+		return -1;
+	if (pipe(hold)) {
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	pid = fork();
+	if (!pid) {
+		int sk;
+
+		close(ready[0]);
+		close(hold[1]);
+		if (join_parent_cgroup(cgroup))
+			_exit(1);
+		sk = socket(AF_INET, SOCK_DGRAM, 0);
+		if (sk < 0 || join_root_cgroup() || write(ready[1], &c, 1) != 1)
+			_exit(1);
+		/* EOF once the parent closes its end */
+		_exit(read(hold[0], &c, 1) < 0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	if (pid > 0 && read(ready[0], &c, 1) != 1) {
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(ready[0]);
+	if (pid > 0)
+		*release = hold[1];
+	else
+		close(hold[1]);
+	return pid;
+}
+
 /* rmdir of the cgroup detaches its links: unreg() once, link defunct. */
 static void test_rmdir(struct struct_ops_cgroup *skel)
 {
@@ -266,10 +376,11 @@ static void test_rmdir(struct struct_ops_cgroup *skel)
 	__u64 before[__CGROUP_ST_OPS_INFO_MAX], after[__CGROUP_ST_OPS_INFO_MAX];
 	struct bpf_link *link, *link2 = NULL;
 	struct bpf_link_info info;
+	int cg_fd, err, release = -1;
 	struct pollfd pfd = {};
 	bool removed = false;
+	pid_t pid = 0;
 	__u64 cgid;
-	int cg_fd, err;
 
 	cg_fd = create_and_get_cgroup(CG_RMDIR);
 	if (!ASSERT_GE(cg_fd, 0, "create_and_get_cgroup"))
@@ -292,10 +403,19 @@ static void test_rmdir(struct struct_ops_cgroup *skel)
 	err = poll(&pfd, 1, 0);
 	ASSERT_EQ(err, 0, "no EPOLLHUP while attached");
 
+	/*
+	 * A socket made in the cgroup and kept open holds off the release of
+	 * the cgroup's BPF state for as long as it lives: the links are
+	 * detached at rmdir all the same.
+	 */
+	pid = socket_holder(CG_RMDIR, &release);
+	if (!ASSERT_GT(pid, 0, "socket made in the cgroup"))
+		goto out_link;
+
 	remove_cgroup(CG_RMDIR);
 	removed = true;
 
-	/* The cgroup's BPF state is released asynchronously */
+	/* The links are detached from a work item queued at rmdir */
 	err = poll(&pfd, 1, 10000);
 	ASSERT_EQ(err, 1, "poll after rmdir");
 	ASSERT_TRUE(pfd.revents & POLLHUP, "EPOLLHUP after rmdir");
@@ -329,6 +449,10 @@ out_link:
 		ASSERT_EQ(after[CGROUP_ST_OPS_UNREG_CNT], before[CGROUP_ST_OPS_UNREG_CNT] + 2,
 			  "unreg cnt after close");
 out:
+	if (pid > 0) {
+		close(release);
+		waitpid(pid, NULL, 0);
+	}
 	close(cg_fd);
 	if (!removed)
 		remove_cgroup(CG_RMDIR);
@@ -416,6 +540,8 @@ void test_struct_ops_cgroup(void)
 		test_close(skel);
 	if (test__start_subtest("global"))
 		test_global(skel);
+	if (test__start_subtest("fd0"))
+		test_fd0(skel);
 	if (test__start_subtest("errors"))
 		test_errors(skel);
 	if (test__start_subtest("rmdir"))

@@ -43,6 +43,8 @@ __u64 nr_reclaimed;	/* pages, summed returns of the kfunc */
 __u64 nr_throttled;	/* charges delayed */
 __u64 nr_errors;
 long last_error;
+__u64 max_call_ns;	/* the longest kfunc call, in the bpf_wq callback */
+__u64 max_call_pages;	/* pages it was asked for */
 
 /* Reclaim from the cgroup until its usage is at the target. */
 static int reclaim_cb(void *map, int *key, void *value)
@@ -64,11 +66,17 @@ static int reclaim_cb(void *map, int *key, void *value)
 	usage = bpf_mem_cgroup_usage(memcg);
 	if (usage > target) {
 		__u64 nr_pages = (usage - target) / PAGE_SIZE;
+		__u64 t = bpf_ktime_get_ns();
 
 		ret = bpf_try_to_free_mem_cgroup_pages(memcg, nr_pages, 0,
 						       BPF_MEMCG_RECLAIM_MAY_SWAP |
 						       BPF_MEMCG_RECLAIM_PROACTIVE,
 						       -1);
+		t = bpf_ktime_get_ns() - t;
+		if (t > max_call_ns) {
+			max_call_ns = t;
+			max_call_pages = nr_pages;
+		}
 		if (ret < 0) {
 			__sync_fetch_and_add(&nr_errors, 1);
 			last_error = ret;

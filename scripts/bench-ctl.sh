@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# What attaching and detaching a memcg_bpf_ops policy costs (the control
+# path), with the selftests benchmarks of bench_memcg_ctl.c, in one boot:
+# - memcg-attach --descendants N for N in $DESCENDANTS: mean time of an
+#   attach and of a detach of a policy with online/offline hooks, and the
+#   cost per descendant (least-squares slope over N);
+# - memcg-cgroup-churn without and with --attach-loop: mkdir+rmdir of a
+#   cgroup beside the policy's, per second, while nothing else runs and
+#   while a thread attaches and detaches the policy (on a cgroup with
+#   $CHURN_DESCENDANTS children) in a loop.
+# Runs alternate within the boot, $ROUNDS rounds. Wall clock, 2 vCPUs:
+# the churn case needs two CPUs, so QEMU's -icount cannot be used; under
+# TCG expect a few percent of noise between rounds.
+#   FLAVOUR            kernel to boot (default full)
+#   BENCH_DIR          directory with the bench binary (default: the
+#                      selftests of that kernel)
+#   LABEL              name of the kernel in the results (default v2)
+#   ROUNDS             rounds (default 3)
+#   DESCENDANTS        default "0 10 100 1000"
+#   CHURN_DESCENDANTS  default 100
+. "$(dirname "$0")/common.sh"
+
+ROUNDS=${ROUNDS:-3}
+DESCENDANTS=${DESCENDANTS:-0 10 100 1000}
+CHURN_DESCENDANTS=${CHURN_DESCENDANTS:-100}
+LABEL=${LABEL:-v2}
+BENCH_DIR=${BENCH_DIR:-$CACHE/selftests-$FLAVOUR}
+BARGS="-w1 -d5 -p1"
+[ -x "$BENCH_DIR/bench" ] || die "no bench in $BENCH_DIR; run: make selftests"
+grep -qa memcg-cgroup-churn "$BENCH_DIR/bench" ||
+	die "$BENCH_DIR/bench has no memcg-attach benchmark"
+
+out=$CACHE/bench
+mkdir -p "$out"
+csv=$out/ctl-$LABEL-$(date +%Y%m%d-%H%M%S).csv
+echo "kernel,round,case,descendants,value1,value2" >"$csv"
+
+cmd=""
+for r in $(seq "$ROUNDS"); do
+	churn="off on"
+	[ $((r % 2)) -eq 1 ] || churn="on off"
+	for n in $DESCENDANTS; do
+		cmd+="echo '=== $r attach $n'; ./bench $BARGS memcg-attach --descendants $n || exit 1; "
+	done
+	for c in $churn; do
+		a=""
+		[ "$c" = off ] || a=--attach-loop
+		cmd+="echo '=== $r churn-$c $CHURN_DESCENDANTS'; ./bench $BARGS memcg-cgroup-churn --descendants $CHURN_DESCENDANTS $a || exit 1; "
+	done
+done
+
+msg "bench-ctl: $LABEL kernel ($FLAVOUR), $ROUNDS rounds, results in $csv"
+VM_CWD=$BENCH_DIR "$TOP/scripts/vm.sh" "$cmd" >"$out/last-ctl.txt" ||
+	die "bench failed (log: $CACHE/vm-logs/last)"
+
+tr -d '\r' <"$out/last-ctl.txt" | awk -v k="$LABEL" '
+/^=== / { r = $2; c = $3; n = $4; next }
+/^Summary: descendants/ {
+	# Summary: descendants N attach+detach X/s attach A us detach D us
+	print k "," r "," c "," n "," $(NF - 4) "," $(NF - 1); next }
+/^Summary: mkdir\+rmdir/ {
+	# Summary: mkdir+rmdir R ± S/s, attach loop ...
+	print k "," r "," c "," n "," $3 ",0" }' >>"$csv"
+
+awk -F, -v k="$LABEL" '
+NR == 1 { next }
+$3 == "attach" { n = $4; a[n] += $5; d[n] += $6; cnt[n]++; ns[n] = 1 }
+$3 ~ /^churn-/ { ch[$3] += $5; chn[$3]++; chd = $4 }
+END {
+	printf "\n%s kernel: attach and detach of a policy with online/offline hooks\n", k
+	printf "%12s %12s %12s\n", "descendants", "attach us", "detach us"
+	m = 0
+	for (n in ns) { x[++m] = n + 0 }
+	for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+	sx = sy = sz = sxx = sxy = sxz = 0
+	for (i = 1; i <= m; i++) {
+		n = x[i]; ya = a[n] / cnt[n]; yd = d[n] / cnt[n]
+		printf "%12d %12.1f %12.1f\n", n, ya, yd
+		sx += n; sxx += n * n; sy += ya; sxy += n * ya; sz += yd; sxz += n * yd
+	}
+	if (m > 1) {
+		den = m * sxx - sx * sx
+		printf "per descendant (least-squares slope): attach %.2f us, detach %.2f us\n",
+		       (m * sxy - sx * sy) / den, (m * sxz - sx * sz) / den
+	}
+	if (chn["churn-off"] && chn["churn-on"]) {
+		off = ch["churn-off"] / chn["churn-off"]; on = ch["churn-on"] / chn["churn-on"]
+		printf "mkdir+rmdir beside the policy: %.1f/s alone, %.1f/s while a policy on %d children is attached and detached in a loop (%+.1f %%)\n",
+		       off, on, chd, (on / off - 1) * 100
+	}
+}' "$csv" | tee "$out/ctl-$LABEL-summary.txt"
+echo "raw results: $csv"
