@@ -5,10 +5,11 @@
 # - memcg-attach --descendants N for N in $DESCENDANTS: mean time of an
 #   attach and of a detach of a policy with online/offline hooks, and the
 #   cost per descendant (least-squares slope over N);
-# - memcg-cgroup-churn without and with --attach-loop: mkdir+rmdir of a
-#   cgroup beside the policy's, per second, while nothing else runs and
-#   while a thread attaches and detaches the policy (on a cgroup with
-#   $CHURN_DESCENDANTS children) in a loop.
+# - memcg-cgroup-churn: mkdir+rmdir of a cgroup beside the policy's, per
+#   second, while nothing else runs ("off"), while a thread attaches and
+#   detaches the policy (on a cgroup with $CHURN_DESCENDANTS children) in
+#   a loop ("attach"), and while a thread only spins ("busy", the control:
+#   what sharing the 2 vCPUs with a busy thread costs, without the lock).
 # Runs alternate within the boot, $ROUNDS rounds. Wall clock, 2 vCPUs:
 # the churn case needs two CPUs, so QEMU's -icount cannot be used; under
 # TCG expect a few percent of noise between rounds.
@@ -38,14 +39,17 @@ echo "kernel,round,case,descendants,value1,value2" >"$csv"
 
 cmd=""
 for r in $(seq "$ROUNDS"); do
-	churn="off on"
-	[ $((r % 2)) -eq 1 ] || churn="on off"
+	case $((r % 3)) in
+	1) churn="off attach busy" ;;
+	2) churn="attach busy off" ;;
+	0) churn="busy off attach" ;;
+	esac
 	for n in $DESCENDANTS; do
 		cmd+="echo '=== $r attach $n'; ./bench $BARGS memcg-attach --descendants $n || exit 1; "
 	done
 	for c in $churn; do
 		a=""
-		[ "$c" = off ] || a=--attach-loop
+		[ "$c" = off ] || a=--$c-loop
 		cmd+="echo '=== $r churn-$c $CHURN_DESCENDANTS'; ./bench $BARGS memcg-cgroup-churn --descendants $CHURN_DESCENDANTS $a || exit 1; "
 	done
 done
@@ -84,10 +88,14 @@ END {
 		printf "per descendant (least-squares slope): attach %.2f us, detach %.2f us\n",
 		       (m * sxy - sx * sy) / den, (m * sxz - sx * sz) / den
 	}
-	if (chn["churn-off"] && chn["churn-on"]) {
-		off = ch["churn-off"] / chn["churn-off"]; on = ch["churn-on"] / chn["churn-on"]
-		printf "mkdir+rmdir beside the policy: %.1f/s alone, %.1f/s while a policy on %d children is attached and detached in a loop (%+.1f %%)\n",
-		       off, on, chd, (on / off - 1) * 100
+	if (chn["churn-off"] && chn["churn-attach"] && chn["churn-busy"]) {
+		off = ch["churn-off"] / chn["churn-off"]
+		on = ch["churn-attach"] / chn["churn-attach"]
+		busy = ch["churn-busy"] / chn["churn-busy"]
+		printf "mkdir+rmdir beside the policy, per second: %.1f alone; %.1f (%+.1f %%) while a thread spins;\n",
+		       off, busy, (busy / off - 1) * 100
+		printf "%.1f (%+.1f %%, %+.1f %% against the spinning thread) while a policy on %d children is attached and detached in a loop\n",
+		       on, (on / off - 1) * 100, (on / busy - 1) * 100, chd
 	}
 }' "$csv" | tee "$out/ctl-$LABEL-summary.txt"
 echo "raw results: $csv"

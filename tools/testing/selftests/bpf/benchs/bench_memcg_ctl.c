@@ -16,7 +16,10 @@
  * with --descendants children meanwhile, as an orchestrator would, so
  * that the two rates, with and without it, show how much policy changes
  * slow down cgroup creation and removal elsewhere on the machine: both
- * take cgroup_mutex.
+ * take cgroup_mutex. --busy-loop runs a thread that only spins instead:
+ * it tells the cost of sharing the CPUs from the cost of the lock.
+ *
+ * Both remove the cgroups they created when they exit.
  */
 #include <argp.h>
 #include <pthread.h>
@@ -33,6 +36,7 @@
 static struct {
 	unsigned int descendants;
 	bool attach_loop;
+	bool busy_loop;
 } args = {
 	.descendants = 100,
 };
@@ -40,6 +44,7 @@ static struct {
 enum {
 	ARG_DESCENDANTS = 12000,
 	ARG_ATTACH_LOOP = 12001,
+	ARG_BUSY_LOOP = 12002,
 };
 
 static const struct argp_option opts[] = {
@@ -47,6 +52,8 @@ static const struct argp_option opts[] = {
 	  "Children of the cgroup the policy is attached to (default 100)" },
 	{ "attach-loop", ARG_ATTACH_LOOP, NULL, 0,
 	  "memcg-cgroup-churn: attach and detach a policy meanwhile" },
+	{ "busy-loop", ARG_BUSY_LOOP, NULL, 0,
+	  "memcg-cgroup-churn: spin on a CPU meanwhile (a control)" },
 	{},
 };
 
@@ -65,6 +72,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case ARG_ATTACH_LOOP:
 		args.attach_loop = true;
+		break;
+	case ARG_BUSY_LOOP:
+		args.busy_loop = true;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -85,8 +95,11 @@ static struct ctx {
 	long iter_attach_ns[MAX_ITER], iter_detach_ns[MAX_ITER];
 	int nr_iter;
 	int policy_fd;
-	pthread_t attach_thread;
-	unsigned long attach_cycles;
+	pthread_t loop_thread;
+	unsigned long loop_cycles;
+	/* set at exit: the loops stop, then the cgroups are removed */
+	bool stopping;
+	int running;
 } ctx;
 
 static void validate(void)
@@ -101,6 +114,29 @@ static void validate(void)
 	}
 }
 
+/* Stop the loops, then remove every cgroup of the work dir. */
+static void cleanup(void)
+{
+	int i;
+
+	__atomic_store_n(&ctx.stopping, true, __ATOMIC_RELAXED);
+	/* a loop ends its round: at most an attach and a detach, a mkdir and an rmdir */
+	for (i = 0; i < 10000 && __atomic_load_n(&ctx.running, __ATOMIC_ACQUIRE); i++)
+		sched_yield();
+	cleanup_cgroup_environment();
+}
+
+static void loop_start(void)
+{
+	__atomic_add_fetch(&ctx.running, 1, __ATOMIC_RELEASE);
+}
+
+static void *loop_end(void)
+{
+	__atomic_sub_fetch(&ctx.running, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
 /* The policy's cgroup and its children, all with a memcg; the policy */
 static void setup_policy(void)
 {
@@ -112,6 +148,7 @@ static void setup_policy(void)
 		fprintf(stderr, "failed to set up cgroups\n");
 		exit(1);
 	}
+	atexit(cleanup);
 	ctx.policy_fd = create_and_get_cgroup(CG_POLICY);
 	if (ctx.policy_fd < 0 || enable_controllers(CG_POLICY, "memory")) {
 		fprintf(stderr, "failed to create %s with memory enabled\n", CG_POLICY);
@@ -161,7 +198,8 @@ static void *attach_producer(void *input)
 	struct bpf_link *link;
 	__u64 t0, t1, t2;
 
-	while (true) {
+	loop_start();
+	while (!__atomic_load_n(&ctx.stopping, __ATOMIC_RELAXED)) {
 		t0 = get_time_ns();
 		link = attach_policy();
 		t1 = get_time_ns();
@@ -171,7 +209,7 @@ static void *attach_producer(void *input)
 		atomic_add(&ctx.detach_ns, t2 - t1);
 		atomic_inc(&ctx.hits.value);
 	}
-	return NULL;
+	return loop_end();
 }
 
 static void attach_measure(struct bench_res *res)
@@ -213,11 +251,20 @@ static void attach_report_final(struct bench_res res[], int res_cnt)
 
 static void *churn_attach_thread(void *input)
 {
-	while (true) {
+	loop_start();
+	while (!__atomic_load_n(&ctx.stopping, __ATOMIC_RELAXED)) {
 		detach_policy(attach_policy());
-		__atomic_add_fetch(&ctx.attach_cycles, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&ctx.loop_cycles, 1, __ATOMIC_RELAXED);
 	}
-	return NULL;
+	return loop_end();
+}
+
+static void *churn_busy_thread(void *input)
+{
+	loop_start();
+	while (!__atomic_load_n(&ctx.stopping, __ATOMIC_RELAXED))
+		__atomic_add_fetch(&ctx.loop_cycles, 1, __ATOMIC_RELAXED);
+	return loop_end();
 }
 
 static void churn_setup(void)
@@ -226,9 +273,14 @@ static void churn_setup(void)
 	 * dir: CG_CHURN gets a memcg like the policy's cgroup, beside it.
 	 */
 	setup_policy();
-	if (args.attach_loop &&
-	    pthread_create(&ctx.attach_thread, NULL, churn_attach_thread, NULL)) {
-		fprintf(stderr, "failed to start the attach thread\n");
+	if (args.attach_loop && args.busy_loop) {
+		fprintf(stderr, "--attach-loop or --busy-loop, not both\n");
+		exit(1);
+	}
+	if ((args.attach_loop || args.busy_loop) &&
+	    pthread_create(&ctx.loop_thread, NULL,
+			   args.attach_loop ? churn_attach_thread : churn_busy_thread, NULL)) {
+		fprintf(stderr, "failed to start the loop thread\n");
 		exit(1);
 	}
 }
@@ -237,7 +289,8 @@ static void *churn_producer(void *input)
 {
 	int fd;
 
-	while (true) {
+	loop_start();
+	while (!__atomic_load_n(&ctx.stopping, __ATOMIC_RELAXED)) {
 		fd = create_and_get_cgroup(CG_CHURN);
 		if (fd < 0) {
 			fprintf(stderr, "failed to create %s\n", CG_CHURN);
@@ -247,7 +300,7 @@ static void *churn_producer(void *input)
 		remove_cgroup(CG_CHURN);
 		atomic_inc(&ctx.hits.value);
 	}
-	return NULL;
+	return loop_end();
 }
 
 static void churn_measure(struct bench_res *res)
@@ -271,9 +324,12 @@ static void churn_report_final(struct bench_res res[], int res_cnt)
 	for (i = 0; res_cnt > 1 && i < res_cnt; i++)
 		sd += (res[i].hits - mean) * (res[i].hits - mean) / (res_cnt - 1.0);
 	printf("Summary: mkdir+rmdir %.1lf \u00B1 %.1lf/s\n", mean, sqrt(sd));
-	printf("attach loop %s: %lu attach+detach of a policy over %u descendants\n",
-	       args.attach_loop ? "on" : "off",
-	       __atomic_load_n(&ctx.attach_cycles, __ATOMIC_RELAXED), args.descendants);
+	if (args.attach_loop)
+		printf("attach loop: %lu attach+detach of a policy over %u descendants\n",
+		       __atomic_load_n(&ctx.loop_cycles, __ATOMIC_RELAXED), args.descendants);
+	else if (args.busy_loop)
+		printf("busy loop: %lu increments\n",
+		       __atomic_load_n(&ctx.loop_cycles, __ATOMIC_RELAXED));
 }
 
 const struct bench bench_memcg_attach = {
