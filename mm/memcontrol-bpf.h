@@ -62,9 +62,13 @@ struct memcg_bpf_ops {
 	 * system call), also softirq or hardirq (network buffers, atomic
 	 * allocations), possibly with spinlocks held and interrupts
 	 * disabled. Not called for charges that cannot spin
-	 * (kmalloc_nolock(), alloc_pages_nolock()), which are how the
-	 * allocations of non-sleepable BPF programs are charged: a hook
-	 * does not re-enter itself through its own allocations.
+	 * (kmalloc_nolock(), alloc_pages_nolock()), which is how a
+	 * non-sleepable program's own allocations are charged (local
+	 * storage): they do not call the hook again while it runs. The
+	 * refill of BPF's memory allocator (hash map elements, bpf_obj_new())
+	 * charges from an irq_work, in hardirq context: a program that
+	 * allocates that way can see the hook called at that level, once
+	 * per refill, while its call in process context is not finished.
 	 */
 	unsigned int (*memcg_charged)(struct mem_cgroup *memcg,
 				      unsigned int nr_pages);

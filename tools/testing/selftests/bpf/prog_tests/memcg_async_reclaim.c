@@ -496,7 +496,7 @@ static void test_kfunc_caps(void)
 	memcg_async_reclaim__destroy(skel);
 }
 
-void test_memcg_ops_async_reclaim(void)
+void serial_test_memcg_ops_async_reclaim(void)
 {
 	struct memcg_async_reclaim *skel = NULL;
 	char swap_dev[32] = "", max[32];

@@ -256,7 +256,7 @@ static int cg_rmdir_wait(struct cgroups *cgs, int fd)
  * Inheritance and BPF_F_ALLOW_OVERRIDE, with the rules and errnos of cgroup
  * BPF programs: A on top with the flag, B in the middle without it, the
  * leaf cannot attach (EPERM); detaching restores. A policy attached above
- * a descendant that has one leaves it that one.
+ * a descendant that has one leaves it that one until it is detached.
  */
 static void test_hierarchy(struct memcg_ops *skel)
 {
@@ -320,22 +320,28 @@ static void test_hierarchy(struct memcg_ops *skel)
 	/*
 	 * Above a descendant that has a policy, without the flag: the
 	 * descendant keeps its own, its siblings take the new one and can
-	 * no longer attach. The same map is attached twice.
+	 * no longer attach. Once the descendant's policy is detached, it
+	 * takes the one above, and cannot attach again. Map A is attached
+	 * twice (top and other).
 	 */
 	link_c = attach(skel->maps.policy_b, other_c, 0);
 	if (!ASSERT_OK_PTR(link_c, "attach B to other/c"))
 		goto out;
 	ASSERT_TRUE(wait_stat(skel, id_other_c, 2, 1, 0), "other/c under B");
-	link = attach(skel->maps.policy_b, other, 0);
-	if (ASSERT_OK_PTR(link, "B above B")) {
+	link = attach(skel->maps.policy_a, other, 0);
+	if (ASSERT_OK_PTR(link, "A above B")) {
 		/* propagation is done when the attach returns */
-		ASSERT_TRUE(wait_stat(skel, id_other, 2, 1, 0), "other under B");
+		ASSERT_TRUE(wait_stat(skel, id_other, 1, 1, 0), "other under A");
 		ASSERT_TRUE(wait_stat(skel, id_other_c, 2, 1, 0), "other/c keeps its B");
-		attach_fails(skel->maps.policy_a, other_d, BPF_F_ALLOW_OVERRIDE, EPERM,
-			     "other/d below B");
+		attach_fails(skel->maps.policy_b, other_d, BPF_F_ALLOW_OVERRIDE, EPERM,
+			     "other/d below A");
+		ASSERT_OK(bpf_link__detach(link_c), "detach B from other/c");
+		ASSERT_TRUE(wait_stat(skel, id_other_c, 1, 2, 1), "other/c then under A");
+		attach_fails(skel->maps.policy_b, other_c, 0, EPERM, "other/c again, below A");
 		bpf_link__destroy(link);
+		ASSERT_TRUE(wait_stat(skel, id_other, 0, 1, 1), "other without policy");
+		ASSERT_TRUE(wait_stat(skel, id_other_c, 0, 2, 2), "other/c without policy");
 	}
-	ASSERT_TRUE(wait_stat(skel, id_other_c, 2, 1, 0), "other/c still under its B");
 
 	/* Detaching A: nothing left under a policy */
 	ASSERT_OK(bpf_link__detach(link_a), "detach A");
@@ -1606,7 +1612,7 @@ static bool need_swap(bool *on, char *dev, size_t len)
 	return *on;
 }
 
-void test_memcg_ops(void)
+void serial_test_memcg_ops(void)
 {
 	struct memcg_ops *skel;
 	char swap_dev[32] = "";

@@ -526,7 +526,7 @@ close:
 	}
 }
 
-void test_memcg_ops_stress(void)
+void serial_test_memcg_ops_stress(void)
 {
 	struct memcg_ops_stress *skel = NULL;
 	char swap_dev[32] = "";

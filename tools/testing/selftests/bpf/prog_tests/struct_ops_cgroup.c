@@ -219,6 +219,12 @@ static void test_fd0(struct struct_ops_cgroup *skel)
 	cg_fd = create_and_get_cgroup(CG_ATTACH);
 	if (!ASSERT_GE(cg_fd, 0, "create_and_get_cgroup"))
 		return;
+	/* with stdin closed, cg_fd could be 0 itself */
+	fd = fcntl(cg_fd, F_DUPFD_CLOEXEC, 3);
+	close(cg_fd);
+	cg_fd = fd;
+	if (!ASSERT_GE(cg_fd, 3, "fcntl F_DUPFD"))
+		goto out_rm;
 	cgid = get_cgroup_id(CG_ATTACH);
 	if (read_testmod_info(skel, before))
 		goto out;
@@ -231,14 +237,16 @@ static void test_fd0(struct struct_ops_cgroup *skel)
 	else
 		ASSERT_EQ(fd, -EINVAL, "cgroup fd without BPF_F_CGROUP_FD errno");
 
-	/* the cgroup as fd 0 */
-	stdin_fd = dup(0);
-	if (!ASSERT_GE(stdin_fd, 0, "dup stdin"))
-		goto out;
+	/* the cgroup as fd 0; stdin is put back as it was, closed or not */
+	stdin_fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
 	if (ASSERT_EQ(dup2(cg_fd, 0), 0, "dup2 cgroup to fd 0"))
 		link = bpf_map__attach_struct_ops_opts(skel->maps.cgroup_ops, &opts);
-	dup2(stdin_fd, 0);
-	close(stdin_fd);
+	if (stdin_fd >= 0) {
+		dup2(stdin_fd, 0);
+		close(stdin_fd);
+	} else {
+		close(0);
+	}
 	if (!ASSERT_OK_PTR(link, "attach to fd 0"))
 		goto out;
 
@@ -255,6 +263,7 @@ static void test_fd0(struct struct_ops_cgroup *skel)
 	bpf_link__destroy(link);
 out:
 	close(cg_fd);
+out_rm:
 	remove_cgroup(CG_ATTACH);
 }
 
