@@ -7,6 +7,7 @@
 # both under the same reclaim load: stress-ng --vm in a cgroup whose
 # memory.max is a third of its working set, swapping to zram.
 mode=$1 secs=${2:-60}
+CACHE_DIR=${CACHE_DIR:-/root/.cache/memcg-bpf}
 echo 1G >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 || exit 1
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control
 mkdir -p /sys/fs/cgroup/int3load
@@ -15,14 +16,9 @@ sh -c "echo \$\$ >/sys/fs/cgroup/int3load/cgroup.procs; exec stress-ng --vm 2 --
 load=$!
 t0=$(cut -d. -f1 /proc/uptime)
 case $mode in
-memcg)	./bench -w0 -d"$secs" -p1 memcg-attach --descendants 0 | grep -a Summary ;;
-sched)	n=0
-	while [ $(( $(cut -d. -f1 /proc/uptime) - t0 )) -lt "$secs" ]; do
-		echo 1 >/proc/sys/kernel/sched_schedstats
-		echo 0 >/proc/sys/kernel/sched_schedstats
-		n=$((n + 1))
-	done
-	echo "sched_schedstats enabled and disabled $n times in $secs s" ;;
+memcg)	./bench -w1 -d"$((secs - 1))" -p1 memcg-attach --descendants 0 2>&1 | grep -a -E "Summary|failed|error" ;;
+sched)	# toggle.c, built on the host: scripts/int3.sh
+	"$CACHE_DIR"/int3-toggle /proc/sys/kernel/sched_schedstats "$secs" ;;
 esac
 wait $load
 echo "pgscan in the load cgroup: $(grep -w pgscan /sys/fs/cgroup/int3load/memory.stat)"
