@@ -26,7 +26,8 @@ static struct ctx {
 	int cg_fd;
 } ctx;
 
-static void validate(void)
+/* Also the validation of the control path benchmarks, bench_memcg_ctl.c */
+void memcg_bench_validate(void)
 {
 	if (env.producer_cnt != 1) {
 		fprintf(stderr, "benchmark doesn't support multi-producer!\n");
@@ -67,16 +68,26 @@ static void report_progress(int iter, struct bench_res *res, long delta_ns)
 	       res->hits * 1000000000.0 / delta_ns);
 }
 
-static void report_final(struct bench_res res[], int res_cnt)
+/* Mean and standard deviation of the hits per iteration (per second) */
+void memcg_bench_hits_stats(struct bench_res res[], int res_cnt, struct basic_stats *st)
 {
-	double mean = 0.0, sd = 0.0;
+	double var = 0.0;
 	int i;
 
+	st->mean = 0.0;
 	for (i = 0; i < res_cnt; i++)
-		mean += res[i].hits / (double)res_cnt;
+		st->mean += res[i].hits / (double)res_cnt;
 	for (i = 0; res_cnt > 1 && i < res_cnt; i++)
-		sd += (res[i].hits - mean) * (res[i].hits - mean) / (res_cnt - 1.0);
-	printf("Summary: pages %10.1lf \u00B1 %8.1lf/s\n", mean, sqrt(sd));
+		var += (res[i].hits - st->mean) * (res[i].hits - st->mean) / (res_cnt - 1.0);
+	st->stddev = sqrt(var);
+}
+
+static void report_final(struct bench_res res[], int res_cnt)
+{
+	struct basic_stats st;
+
+	memcg_bench_hits_stats(res, res_cnt, &st);
+	printf("Summary: pages %10.1lf \u00B1 %8.1lf/s\n", st.mean, st.stddev);
 }
 
 static void setup_cgroup(void)
@@ -127,7 +138,7 @@ static void setup_bpf(void)
 
 const struct bench bench_memcg_charge = {
 	.name = "memcg-charge",
-	.validate = validate,
+	.validate = memcg_bench_validate,
 	.setup = setup_base,
 	.producer_thread = producer,
 	.measure = measure,
@@ -137,7 +148,7 @@ const struct bench bench_memcg_charge = {
 
 const struct bench bench_memcg_charge_bpf = {
 	.name = "memcg-charge-bpf",
-	.validate = validate,
+	.validate = memcg_bench_validate,
 	.setup = setup_bpf,
 	.producer_thread = producer,
 	.measure = measure,

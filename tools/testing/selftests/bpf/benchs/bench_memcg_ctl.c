@@ -102,18 +102,6 @@ static struct ctx {
 	int running;
 } ctx;
 
-static void validate(void)
-{
-	if (env.producer_cnt != 1) {
-		fprintf(stderr, "benchmark doesn't support multi-producer!\n");
-		exit(1);
-	}
-	if (env.consumer_cnt != 0) {
-		fprintf(stderr, "benchmark doesn't support consumer!\n");
-		exit(1);
-	}
-}
-
 /* Stop the loops, then remove every cgroup of the work dir. */
 static void cleanup(void)
 {
@@ -316,14 +304,10 @@ static void churn_report_progress(int iter, struct bench_res *res, long delta_ns
 
 static void churn_report_final(struct bench_res res[], int res_cnt)
 {
-	double mean = 0.0, sd = 0.0;
-	int i;
+	struct basic_stats st;
 
-	for (i = 0; i < res_cnt; i++)
-		mean += res[i].hits / (double)res_cnt;
-	for (i = 0; res_cnt > 1 && i < res_cnt; i++)
-		sd += (res[i].hits - mean) * (res[i].hits - mean) / (res_cnt - 1.0);
-	printf("Summary: mkdir+rmdir %.1lf \u00B1 %.1lf/s\n", mean, sqrt(sd));
+	memcg_bench_hits_stats(res, res_cnt, &st);
+	printf("Summary: mkdir+rmdir %.1lf \u00B1 %.1lf/s\n", st.mean, st.stddev);
 	if (args.attach_loop)
 		printf("attach loop: %lu attach+detach of a policy over %u descendants\n",
 		       __atomic_load_n(&ctx.loop_cycles, __ATOMIC_RELAXED), args.descendants);
@@ -335,7 +319,7 @@ static void churn_report_final(struct bench_res res[], int res_cnt)
 const struct bench bench_memcg_attach = {
 	.name = "memcg-attach",
 	.argp = &bench_memcg_ctl_argp,
-	.validate = validate,
+	.validate = memcg_bench_validate,
 	.setup = setup_policy,
 	.producer_thread = attach_producer,
 	.measure = attach_measure,
@@ -346,7 +330,7 @@ const struct bench bench_memcg_attach = {
 const struct bench bench_memcg_cgroup_churn = {
 	.name = "memcg-cgroup-churn",
 	.argp = &bench_memcg_ctl_argp,
-	.validate = validate,
+	.validate = memcg_bench_validate,
 	.setup = churn_setup,
 	.producer_thread = churn_producer,
 	.measure = churn_measure,
