@@ -12,12 +12,15 @@
 #   make bisect      build the kernel at every patch of the series
 #   make bench       charge-path cost: base vs patched vs patched + program
 #   make bench-ctl   control-path cost: attach/detach latency, cgroup churn
+#   make docs        htmldocs + kernel-doc: no warning on the series' lines
+#   make sample-build  samples/bpf with and without CONFIG_MEMCG_BPF
+#   make mutants     build and test each mutant of mutants/: mutation score
 
 SHELL := /bin/bash
 S := scripts
-export LABEL DESCENDANTS CHURN_DESCENDANTS BENCH_DIR FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT STRESS_SECS ROUNDS BENCH_ARGS DEMO_REPS DEMO_SECS DEMO_ONLY
+export MUTANTS MUTANT_TESTS SAMPLE LABEL DESCENDANTS CHURN_DESCENDANTS BENCH_DIR FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT STRESS_SECS ROUNDS BENCH_ARGS DEMO_REPS DEMO_SECS DEMO_ONLY
 
-.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench bench-ctl demo help
+.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench bench-ctl demo docs sample-build mutants help
 
 all: help
 help:
@@ -50,3 +53,9 @@ bench-ctl: selftests
 	@$(S)/bench-ctl.sh
 demo: selftests
 	@$(S)/demo.sh
+docs: toolchain tree
+	@$(S)/docs-check.sh
+sample-build: kernel
+	@$(S)/sample-build.sh
+mutants: selftests
+	@$(S)/mutants.sh

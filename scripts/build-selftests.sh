@@ -32,29 +32,42 @@ fi
 [ -f "$SELFTESTS/bpf_testmod.ko" ] || die "bpf_testmod.ko was not built (log: $log)"
 msg "test_progs and bench built in $(( $(date +%s) - start )) s"
 
-# The series' samples/bpf loader, if it has one, into $SELFTESTS/samples
-# (by hand: samples/bpf's Makefile builds in the source tree).
-if [ -f "$KDIR/samples/bpf/memcg.bpf.c" ]; then
-	S=$SELFTESTS/samples
-	mkdir -p "$S"
-	slog=$S/build.log
-	if ! in_root /bin/sh -ec '
-		K=$1 SF=$2 S=$3 V=$4
+# The series' samples/bpf loader, if it has one, and the demo's policy
+# loader (scripts/demo/policy.c), into $SELFTESTS/samples. By hand, as
+# samples/bpf's Makefile builds in the source tree (make sample-build
+# runs that Makefile).
+# build_loader NAME BPF_SOURCE C_SOURCE: $S/NAME, skeleton name "memcg"
+build_loader() {
+	in_root /bin/sh -ec '
+		K=$1 SF=$2 S=$3 V=$4 N=$5 B=$6 C=$7
 		cd "$S"
-		$SF/tools/sbin/bpftool btf dump file "$V" format c >vmlinux.h
+		[ -s vmlinux.h ] || $SF/tools/sbin/bpftool btf dump file "$V" format c >vmlinux.h
 		clang-'"$ROOT_CLANG"' -g -O2 --target=bpf -D__TARGET_ARCH_x86 -Wall \
 			-Wno-compare-distinct-pointer-types -I$K/include -I. \
 			-I$K/samples/bpf -I$K/tools/include -I$SF/tools/include \
-			-c $K/samples/bpf/memcg.bpf.c -o memcg.bpf.o
-		$SF/tools/sbin/bpftool gen object memcg.lbpf.o memcg.bpf.o
-		$SF/tools/sbin/bpftool gen skeleton memcg.lbpf.o name memcg >memcg.skel.h
-		gcc -Wall -O2 -I. -I$K/tools/include/uapi -I$SF/tools/include \
+			-c "$B" -o $N.bpf.o
+		$SF/tools/sbin/bpftool gen object $N.lbpf.o $N.bpf.o
+		mkdir -p $N.d
+		$SF/tools/sbin/bpftool gen skeleton $N.lbpf.o name memcg >$N.d/memcg.skel.h
+		gcc -Wall -O2 -I$N.d -I$K/tools/include/uapi -I$SF/tools/include \
 			-I$K/tools/include -I$K/tools/lib -I$K/tools/testing/selftests/bpf \
-			-o memcg $K/samples/bpf/memcg.c $SF/tools/build/libbpf/libbpf.a \
-			-lelf -lz -lzstd
-	' sh "$KDIR" "$SELFTESTS" "$S" "$OUT/vmlinux" >"$slog" 2>&1; then
+			-o $N "$C" $SF/tools/build/libbpf/libbpf.a -lelf -lz -lzstd
+	' sh "$KDIR" "$SELFTESTS" "$S" "$OUT/vmlinux" "$@"
+}
+if [ -f "$KDIR/samples/bpf/memcg.bpf.c" ]; then
+	S=$SELFTESTS/samples
+	rm -rf "$S"
+	mkdir -p "$S"
+	slog=$S/build.log
+	if ! build_loader memcg "$KDIR/samples/bpf/memcg.bpf.c" \
+		"$KDIR/samples/bpf/memcg.c" >"$slog" 2>&1; then
 		tail -15 "$slog"
 		die "samples/bpf/memcg build failed (log: $slog)"
 	fi
-	msg "samples/bpf/memcg built: $S/memcg"
+	if ! build_loader policy "$TOP/scripts/demo/policy.bpf.c" \
+		"$TOP/scripts/demo/policy.c" >>"$slog" 2>&1; then
+		tail -15 "$slog"
+		die "scripts/demo/policy build failed (log: $slog)"
+	fi
+	msg "samples/bpf/memcg and the demo's policy loader built in $S"
 fi

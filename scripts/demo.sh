@@ -19,7 +19,7 @@
 
 FLAVOUR=full
 S=$CACHE/selftests-$FLAVOUR
-memcg=${DEMO_MEMCG:-$S/samples/memcg}	# DEMO_MEMCG: another build of the loader
+memcg=${DEMO_MEMCG:-$S/samples/policy}	# DEMO_MEMCG: another build of the loader
 [ -x "$memcg" ] || die "no samples/bpf/memcg loader in $S/samples; run: make selftests"
 [ -f "$OUT/arch/x86/boot/bzImage" ] || die "no kernel; run: make kernel"
 

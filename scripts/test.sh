@@ -7,6 +7,9 @@
 #   REPEAT=N     run the selection N times in one boot (default 1)
 #   STRESS_SECS=N  duration of memcg_ops_stress (its default: 5 s, the
 #                short run every `make test` has; 60 for the long run)
+#   SAMPLE=0|1   also run samples/bpf/memcg as a user would, after the
+#                tests (scripts/sample-guest.sh; default: 1 unless TESTS
+#                is given); it counts as one test
 . "$(dirname "$0")/common.sh"
 
 SELFTESTS=$CACHE/selftests-$FLAVOUR
@@ -24,7 +27,13 @@ series_tests() {
 	t+=(struct_ops cgroup_link cgroup_attach_override cgroup_iter_memcg)
 	(IFS=,; echo "${t[*]}")
 }
+SAMPLE=${SAMPLE:-$([ -n "${TESTS:-}" ] && echo 0 || echo 1)}
 TESTS=${TESTS:-$(series_tests)}
+sample=
+if [ "$SAMPLE" = 1 ]; then
+	[ -x "$SELFTESTS/samples/memcg" ] || die "no samples/bpf/memcg in $SELFTESTS/samples; run: make selftests"
+	sample="bash '$TOP/scripts/sample-guest.sh' ./samples/memcg ./tools/sbin/bpftool || exit 1"
+fi
 
 env= wd=
 if [ -n "${STRESS_SECS:-}" ]; then
@@ -40,7 +49,8 @@ VM_LOGS=$log "$TOP/scripts/vm.sh" "
 for i in \$(seq $REPEAT); do
 	echo \"=== run \$i/$REPEAT\"
 	${env}./test_progs${wd} -t '$TESTS' || exit 1
-done"
+done
+$sample"
 rc=$?
 set -e
 [ -f "$log/cmd" ] || die "the VM runner did not start"
@@ -68,6 +78,14 @@ if [ "$skipped" -gt 0 ]; then
 	echo "skipped tests count as failures here:" >&2
 	grep -E '^#[0-9/]+ .*:SKIP' "$out" | sort -u | sed 's/^/  /' >&2
 	failed=$((failed + skipped))
+fi
+if [ -n "$sample" ]; then
+	if grep -q '^sample: OK' "$out"; then
+		passed=$((passed + 1))
+	else
+		echo "samples/bpf/memcg check: $(grep -m1 '^sample: FAIL' "$out" || echo 'no result')" >&2
+		failed=$((failed + 1))
+	fi
 fi
 [ -s "$log/splats.txt" ] && failed=$((failed + 1))
 [ $rc -eq 0 ] || [ $failed -gt 0 ] || failed=1

@@ -16,6 +16,8 @@ PKGS=(
 	virtme-ng python3-requests python3-argcomplete qemu-system-x86
 	busybox-static iproute2 procps util-linux mount udev iputils-ping stress-ng
 	python3-matplotlib
+	# make htmldocs (docs check), sparse (make matrix)
+	python3-sphinx python3-yaml sparse
 )
 
 # Small additions on top of the packages; idempotent.

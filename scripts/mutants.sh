@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make mutants: the mutation score of the series' tests. Each patch of
+# mutants/ (written by mutants/define.py) is a small bug in the series'
+# kernel code. For each one: apply it to the kernel tree, build the kernel
+# (incremental), run the series' tests in the VM, and note which tests
+# failed (the mutant is killed) or that none did (it survived). The tree
+# is restored after each mutant and the unmutated kernel rebuilt at the
+# end. Prints a table; writes results.csv and table.md to
+# $CACHE/mutants/<time>/ (linked as $CACHE/mutants/last).
+#   MUTANTS="3 low-withdraw ..."  numbers or names (default: all)
+#   MUTANT_TESTS=a,b  test_progs -t selection (default: the series' own
+#                     tests: memcg_ops,struct_ops_cgroup)
+# mutants/EQUIVALENT lists the mutants that no test can kill, with why.
+. "$(dirname "$0")/common.sh"
+
+dir=$TOP/mutants
+tests=${MUTANT_TESTS:-memcg_ops,struct_ops_cgroup}
+[ -d "$KDIR/.git" ] || die "no kernel tree in $KDIR; run: make tree"
+git -C "$KDIR" diff --quiet HEAD || die "$KDIR has uncommitted changes"
+[ -x "$CACHE/selftests-$FLAVOUR/test_progs" ] || die "no test_progs; run: make selftests"
+
+sel=()
+for p in "$dir"/[0-9]*.patch; do
+	b=$(basename "$p" .patch) n=${b%%-*} name=${b#*-}
+	if [ -z "${MUTANTS:-}" ] || grep -qwE "0*${n#0}|$name" <<<"${MUTANTS//,/ }"; then
+		sel+=("$p")
+	fi
+done
+[ ${#sel[@]} -gt 0 ] || die "no mutant selected by MUTANTS='${MUTANTS:-}'"
+
+res=$CACHE/mutants/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$res"
+ln -sfn "$res" "$CACHE/mutants/last"
+csv=$res/results.csv
+echo "mutant,result,killed_by,build_s,test_s" >"$csv"
+
+restore() { git -C "$KDIR" checkout -q -- . && git -C "$KDIR" clean -qfd -- mm kernel include; }
+trap 'restore; msg "tree restored; the kernel in $OUT may be a mutant: run make kernel"' EXIT
+
+start=$(date +%s)
+msg "${#sel[@]} mutant(s), tests: $tests (results: $res)"
+for p in "${sel[@]}"; do
+	b=$(basename "$p" .patch)
+	log=$res/$b.log
+	what=$(head -1 "$p" | sed 's/^mutant: //')
+	msg "$b: $what"
+	if ! git -C "$KDIR" apply "$p" 2>"$log"; then
+		echo "$b,does not apply,,," >>"$csv"
+		continue
+	fi
+	t0=$(date +%s)
+	if ! "$TOP/scripts/build-kernel.sh" >>"$log" 2>&1; then
+		restore
+		echo "$b,build failed,,$(( $(date +%s) - t0 ))," >>"$csv"
+		continue
+	fi
+	t1=$(date +%s)
+	set +e
+	TESTS=$tests SAMPLE=0 "$TOP/scripts/test.sh" >>"$log" 2>&1
+	rc=$?
+	set -e
+	t2=$(date +%s)
+	restore
+	if [ $rc -eq 0 ]; then
+		result=survived by=
+	else
+		result=killed
+		vmlog=$(sed -n 's/.*, log: \(.*\)$/\1/p' "$log" | tail -1)
+		by=$(tr -d '\r' <"$vmlog/stdout" 2>/dev/null |
+			sed -n 's/^#[0-9/]*[ \t]*\([^ \t]*\):FAIL.*/\1/p' | sort -u |
+			awk '{ n[NR] = $0 }
+			     END { for (i = 1; i <= NR; i++) {
+					keep = 1
+					for (j = 1; j <= NR; j++)
+						if (index(n[j], n[i] "/") == 1) keep = 0
+					if (keep) { printf "%s%s", sep, n[i]; sep = " " }
+			     } }')
+		[ -s "$vmlog/splats.txt" ] && by="${by:+$by + }kernel splat"
+		[ -n "$by" ] || by="test run failed (see $b.log)"
+	fi
+	echo "$b,$result,\"$by\",$((t1 - t0)),$((t2 - t1))" >>"$csv"
+	msg "$b: $result${by:+ by $by}"
+done
+
+msg "rebuilding the unmutated kernel"
+"$TOP/scripts/build-kernel.sh" >"$res/rebuild.log" 2>&1 || die "rebuild failed (log: $res/rebuild.log)"
+trap - EXIT
+
+python3 - "$csv" "$dir/EQUIVALENT" "$res/table.md" "$(( $(date +%s) - start ))" <<'EOF'
+import csv, os, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+equiv = {}
+if os.path.exists(sys.argv[2]):
+    for line in open(sys.argv[2]):
+        if line.strip() and not line.startswith('#'):
+            name, _, why = line.partition(':')
+            equiv[name.strip()] = why.strip()
+out = ['| mutant | result | killed by |', '| --- | --- | --- |']
+n = {'killed': 0, 'survived': 0, 'equivalent': 0, 'other': 0}
+for r in rows:
+    m, res, by = r['mutant'], r['result'], r['killed_by']
+    name = m.split('-', 1)[1]
+    if res == 'survived' and name in equiv:
+        res, by = 'equivalent', equiv[name]
+    n[res if res in n else 'other'] += 1
+    out.append(f'| {m} | {res} | {by} |')
+out.append('')
+out.append(f"{len(rows)} mutants: {n['killed']} killed, {n['survived']} survived, "
+           f"{n['equivalent']} equivalent, {n['other']} not run (build or apply "
+           f"failed); {int(sys.argv[4]) // 60} min")
+open(sys.argv[3], 'w').write('\n'.join(out) + '\n')
+print('\n'.join(out))
+sys.exit(1 if n['survived'] or n['other'] else 0)
+EOF
