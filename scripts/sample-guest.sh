@@ -78,12 +78,15 @@ bad "unrecognized option" --bogus
 bad "give --high_path, --reclaim_path or both"
 bad "--delay_ms needs --low_path" --high_path=$R --delay_ms=5
 bad "invalid number" --high_path=$R --threshold=1x
+bad "No such file or directory" --high_path=/nonexistent --use_below_min
 bad "go together" --reclaim_path=$R --reclaim_trigger=1M
 bad "must be below" --reclaim_path=$R --reclaim_trigger=1M --reclaim_target=2M
 mkdir -p "$D/high" "$D/low" "$D/batch" || fail "mkdir"
 echo +memory >"$R/cgroup.subtree_control"
 echo +memory >"$D/cgroup.subtree_control" || fail "enable memory"
-bad "one policy" --high_path="$D/high" --low_path="$D/high/" --delay_ms=1
+bad "same or nested" --high_path="$D/high" --use_below_low --low_path="$D/high/" --delay_ms=1
+bad "same or nested" --high_path="$D" --use_below_min --reclaim_path="$D/batch" --reclaim_trigger=2M --reclaim_target=1M
+bad "not a cgroup v2 directory" --high_path=/tmp --use_below_low
 
 # 2. The design document's command line, with dashes for one option
 [ "$(struct_ops_links)" -eq 0 ] || fail "struct_ops links before the run"

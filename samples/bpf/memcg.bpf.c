@@ -22,8 +22,7 @@ char _license[] SEC("license") = "GPL";
 
 #define NSEC_PER_SEC	1000000000ULL
 #define MAX_DEPTH	32		/* levels searched by in_subtree() */
-#define BATCH_PAGES	2048		/* pages asked for per reclaim call */
-#define MAX_BATCHES	64		/* per run of the work item */
+#define BATCH_PAGES	2048		/* pages asked for per run of the work */
 
 /* Set by the loader before the programs are loaded */
 const volatile __u64 high_cgid;
@@ -74,12 +73,16 @@ SEC("tp_btf/count_memcg_events")
 int BPF_PROG(count_faults, struct mem_cgroup *memcg, int item,
 	     unsigned long val)
 {
-	__u64 sec = bpf_ktime_get_ns() / NSEC_PER_SEC;
+	__u64 sec;
 
 	if (item != (int)bpf_core_enum_value(enum vm_event_item, PGFAULT) ||
 	    !in_subtree(memcg, high_cgid))
 		return 0;
-	/* Racing faults may be lost at the turn of a second: a mere estimate */
+	/*
+	 * Not atomic: when CPUs race at the turn of a second, a second's
+	 * count can be lost, which a mere activity estimate can afford.
+	 */
+	sec = bpf_ktime_get_ns() / NSEC_PER_SEC;
 	if (fault_sec != sec) {
 		prev_cnt = fault_sec + 1 == sec ? fault_cnt : 0;
 		fault_cnt = 0;
@@ -134,26 +137,28 @@ unsigned int BPF_PROG(low_charged, struct mem_cgroup *memcg,
 	return delay_ms;
 }
 
-/* The bpf_wq callback: runs in a kworker and may sleep. */
+/*
+ * The bpf_wq callback: runs in a kworker and may sleep. It reclaims one
+ * batch, then queues itself again while the cgroup is above the target
+ * and reclaim makes progress: a long reclaim is many short calls.
+ */
 static int reclaim_fn(void *map, int *key, void *value)
 {
+	struct work *w = value;
 	struct mem_cgroup *memcg;
 	struct cgroup *cgrp;
 	__u64 usage;
-	long ret;
+	long ret = 0;
 
 	cgrp = bpf_cgroup_from_id(reclaim_cgid);
 	if (!cgrp)
-		goto out;
+		goto done;
 	memcg = bpf_get_mem_cgroup(&cgrp->self);
 	bpf_cgroup_release(cgrp);
 	if (!memcg)
-		goto out;
-	/* In batches, so that a removed cgroup is let go of soon */
-	bpf_repeat(MAX_BATCHES) {
-		usage = bpf_mem_cgroup_usage(memcg) / page_size;
-		if (usage <= target_pages)
-			break;
+		goto done;
+	usage = bpf_mem_cgroup_usage(memcg) / page_size;
+	if (usage > target_pages) {
 		usage -= target_pages;
 		if (usage > BATCH_PAGES)
 			usage = BATCH_PAGES;
@@ -163,12 +168,14 @@ static int reclaim_fn(void *map, int *key, void *value)
 						       BPF_MEMCG_RECLAIM_PROACTIVE,
 						       -1);
 		__sync_fetch_and_add(&nr_reclaim_runs, 1);
-		if (ret <= 0)
-			break;
-		__sync_fetch_and_add(&nr_reclaimed, ret);
+		if (ret > 0)
+			__sync_fetch_and_add(&nr_reclaimed, ret);
+		usage = bpf_mem_cgroup_usage(memcg) / page_size;
 	}
 	bpf_put_mem_cgroup(memcg);
-out:
+	if (ret > 0 && usage > target_pages && !bpf_wq_start(&w->wq, 0))
+		return 0;
+done:
 	reclaim_busy = 0;
 	return 0;
 }
@@ -198,13 +205,20 @@ unsigned int BPF_PROG(reclaim_charged, struct mem_cgroup *memcg,
 	css = in_subtree(memcg, reclaim_cgid);
 	if (!css || reclaim_busy)
 		return 0;
-	/* css is the first member of struct mem_cgroup: read-only access */
+	/*
+	 * The css found by walking parents is not a trusted pointer, which
+	 * bpf_mem_cgroup_usage() wants: read the page counter instead (css
+	 * is the first member of struct mem_cgroup).
+	 */
 	rmemcg = bpf_core_cast(css, struct mem_cgroup);
 	if (rmemcg->memory.usage.counter <= trigger_pages)
 		return 0;
 	w = bpf_map_lookup_elem(&work_map, &key);
-	if (w && !__sync_lock_test_and_set(&reclaim_busy, 1) &&
-	    bpf_wq_start(&w->wq, 0))
+	if (!w)
+		return 0;
+	/* Two charges may both start it: a queued work is queued once. */
+	reclaim_busy = 1;
+	if (bpf_wq_start(&w->wq, 0))
 		reclaim_busy = 0;
 	return 0;
 }

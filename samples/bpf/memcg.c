@@ -24,12 +24,17 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "memcg.skel.h"
 
+#define UNSET	(~0ULL)
+
 struct cg {
 	const char *path;
+	char *real;	/* realpath() */
 	int fd;
 	__u64 id;
 };
@@ -43,7 +48,7 @@ static void on_signal(int sig)
 }
 
 static const char usage_text[] =
-	"Usage: %s [--high_path=PATH [--threshold=N] [--use_below_low|--use_below_min]\n"
+	"Usage: %s [--high_path=PATH [--threshold=N] [--use_below_low] [--use_below_min]\n"
 	"          [--low_path=PATH [--delay_ms=N]]]\n"
 	"          [--reclaim_path=PATH --reclaim_trigger=SIZE --reclaim_target=SIZE]\n"
 	"\n"
@@ -55,14 +60,15 @@ static const char usage_text[] =
 	"  --use_below_min        the same with memory.min: it can OOM high's siblings\n"
 	"  --low_path=PATH        low priority cgroup\n"
 	"  --delay_ms=N           while high is active, a task charging low sleeps N ms\n"
-	"                         (the kernel cuts long delays short)\n"
+	"                         (the kernel caps each sleep at 2 s)\n"
 	"  --reclaim_path=PATH    cgroup to reclaim from in the background\n"
 	"  --reclaim_trigger=SIZE when a charge finds its usage above SIZE ...\n"
 	"  --reclaim_target=SIZE  ... reclaim it down to SIZE (bytes, or K, M, G)\n"
 	"  -h, --help             this help\n"
 	"\n"
 	"Dashes work in place of the underscores. A policy covers its cgroup's\n"
-	"descendants too; a cgroup has one policy, so each PATH must differ.\n";
+	"descendants too; a cgroup has one policy, so the PATHs of the policies\n"
+	"must not be the same or nested.\n";
 
 static void print_usage(FILE *f, const char *prog)
 {
@@ -100,31 +106,51 @@ static int parse_num(const char *s, bool suffix, __u64 *val)
 	return 0;
 }
 
-/* Open a cgroup directory and read its id (the kernfs node id). */
+/* Open a cgroup v2 directory; its id is its file handle. */
 static int open_cgroup(struct cg *cg, const char *opt)
 {
 	struct {
 		struct file_handle fh;
 		__u64 id;
 	} h = { .fh.handle_bytes = sizeof(__u64) };
+	struct statfs sfs;
 	int mnt_id;
 
 	cg->fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cg->fd < 0 ||
-	    name_to_handle_at(cg->fd, "", &h.fh, &mnt_id, AT_EMPTY_PATH)) {
+	if (cg->fd < 0) {
 		fprintf(stderr, "--%s=%s: %s\n", opt, cg->path, strerror(errno));
 		return -1;
 	}
+	if (fstatfs(cg->fd, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC ||
+	    name_to_handle_at(cg->fd, "", &h.fh, &mnt_id, AT_EMPTY_PATH)) {
+		fprintf(stderr, "--%s=%s: not a cgroup v2 directory\n", opt, cg->path);
+		return -1;
+	}
 	memcpy(&cg->id, h.fh.f_handle, sizeof(cg->id));
-	return 0;
+	cg->real = realpath(cg->path, NULL);
+	return cg->real ? 0 : -1;
+}
+
+/* Is @a @b, or is one of them inside the other? */
+static bool nested(const struct cg *a, const struct cg *b)
+{
+	size_t la = strlen(a->real), lb = strlen(b->real);
+	size_t n = la < lb ? la : lb;
+
+	return !strncmp(a->real, b->real, n) &&
+	       (la == lb || (la < lb ? b->real : a->real)[n] == '/');
 }
 
 static struct bpf_link *attach_policy(struct bpf_map *map, struct cg *cg)
 {
-	LIBBPF_OPTS(bpf_struct_ops_opts, opts, .cgroup_fd = cg->fd);
+	/* The flag says that cgroup_fd is a cgroup, even if it is fd 0 */
+	LIBBPF_OPTS(bpf_struct_ops_opts, opts, .cgroup_fd = cg->fd,
+		    .flags = BPF_F_CGROUP_FD);
 	struct bpf_link *link;
 	const char *why = "";
 
+	if (stop)
+		return NULL;
 	link = bpf_map__attach_struct_ops_opts(map, &opts);
 	if (link)
 		return link;
@@ -172,7 +198,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	__u64 threshold = 0, delay = 0, trigger = 0, target = 0, faults = 0;
+	__u64 threshold = 0, delay = 0, trigger = UNSET, target = UNSET, faults = 0;
 	struct bpf_link *links[4] = {};
 	bool below_low = false, below_min = false;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -237,7 +263,7 @@ int main(int argc, char **argv)
 		p = "--delay_ms needs --low_path";
 	else if (delay > 100000)
 		p = "--delay_ms: at most 100000";
-	else if (!rcg.path != !trigger || !rcg.path != !target)
+	else if (!rcg.path != (trigger == UNSET) || !rcg.path != (target == UNSET))
 		p = "--reclaim_path, --reclaim_trigger and --reclaim_target go together";
 	else if (rcg.path && target >= trigger)
 		p = "--reclaim_target must be below --reclaim_trigger";
@@ -246,17 +272,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	err = 2;
 	if ((high.path && open_cgroup(&high, "high_path")) ||
 	    (low.path && open_cgroup(&low, "low_path")) ||
 	    (rcg.path && open_cgroup(&rcg, "reclaim_path")))
 		goto out;
-	if ((high.id && (high.id == low.id || high.id == rcg.id)) ||
-	    (delay && low.id == rcg.id)) {
-		fprintf(stderr, "%s: a cgroup has one policy: give each role its own cgroup\n",
+	if (((below_low || below_min) && delay && nested(&high, &low)) ||
+	    ((below_low || below_min) && rcg.path && nested(&high, &rcg)) ||
+	    (delay && rcg.path && nested(&low, &rcg))) {
+		fprintf(stderr, "%s: one policy per cgroup: PATHs must not be the same or nested\n",
 			argv[0]);
-		err = 2;
 		goto out;
 	}
+	if (low.path && !delay)
+		printf("--low_path without --delay_ms: %s is left alone\n", low.path);
+	err = 1;
 
 	skel = memcg__open();
 	if (!skel)
@@ -294,7 +324,7 @@ int main(int argc, char **argv)
 		if (!links[0])
 			goto out;
 	}
-	if (high.path) {
+	if (high.path && !stop) {
 		links[1] = bpf_program__attach(skel->progs.count_faults);
 		if (!links[1])
 			goto out;
@@ -318,6 +348,9 @@ out:
 	for (i = 0; i < 4; i++)
 		bpf_link__destroy(links[i]);
 	memcg__destroy(skel);
+	free(high.real);
+	free(low.real);
+	free(rcg.real);
 	if (high.fd >= 0)
 		close(high.fd);
 	if (low.fd >= 0)
