@@ -1625,6 +1625,18 @@ static bool need_swap(int *state, char *dev, size_t len)
 	return *state > 0;
 }
 
+/*
+ * Start a subtest with the policy's error counter at 0, so that a failure
+ * in one subtest does not fail the ones after it.
+ */
+static bool start_subtest(struct memcg_ops *skel, const char *name)
+{
+	if (!test__start_subtest(name))
+		return false;
+	skel->bss->errors = 0;
+	return true;
+}
+
 void serial_test_memcg_ops(void)
 {
 	struct memcg_ops *skel;
@@ -1642,45 +1654,45 @@ void serial_test_memcg_ops(void)
 	if (!ASSERT_OK_PTR(skel, "memcg_ops__open_and_load"))
 		goto cleanup;
 
-	if (test__start_subtest("hierarchy"))
+	if (start_subtest(skel, "hierarchy"))
 		test_hierarchy(skel);
-	if (test__start_subtest("online_offline"))
+	if (start_subtest(skel, "online_offline"))
 		test_online_offline(skel);
-	if (test__start_subtest("lifecycle"))
+	if (start_subtest(skel, "lifecycle"))
 		test_lifecycle(skel);
-	if (test__start_subtest("detach_charging"))
+	if (start_subtest(skel, "detach_charging"))
 		test_detach_charging(skel);
-	if (test__start_subtest("rmdir_charging"))
+	if (start_subtest(skel, "rmdir_charging"))
 		test_rmdir_charging(skel);
-	if (test__start_subtest("map_closed"))
+	if (start_subtest(skel, "map_closed"))
 		test_map_closed();
-	if (test__start_subtest("throttle"))
+	if (start_subtest(skel, "throttle"))
 		test_throttle(skel);
-	if (test__start_subtest("uncharged"))
+	if (start_subtest(skel, "uncharged"))
 		test_uncharged(skel);
-	if (test__start_subtest("attach_errors"))
+	if (start_subtest(skel, "attach_errors"))
 		test_attach_errors(skel);
-	if (test__start_subtest("update_perm"))
+	if (start_subtest(skel, "update_perm"))
 		test_update_perm(skel);
-	if (test__start_subtest("controller_toggle"))
+	if (start_subtest(skel, "controller_toggle"))
 		test_controller_toggle(skel);
-	if (test__start_subtest("rmdir_socket"))
+	if (start_subtest(skel, "rmdir_socket"))
 		test_rmdir_socket(skel);
-	if (test__start_subtest("fork_delay"))
+	if (start_subtest(skel, "fork_delay"))
 		test_fork_delay(skel);
 
 	/* Reclaim needs somewhere to put anonymous memory */
-	if (test__start_subtest("below_low") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
+	if (start_subtest(skel, "below_low") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
 		test_protection(skel, skel->maps.policy_low, false);
-	if (test__start_subtest("below_min") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
+	if (start_subtest(skel, "below_min") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
 		test_protection(skel, skel->maps.policy_min, true);
-	if (test__start_subtest("low_floor") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
+	if (start_subtest(skel, "low_floor") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
 		test_protection_floor(skel, false);
-	if (test__start_subtest("min_floor") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
+	if (start_subtest(skel, "min_floor") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
 		test_protection_floor(skel, true);
-	if (test__start_subtest("remote_charge") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
+	if (start_subtest(skel, "remote_charge") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
 		test_remote_charge(skel);
-	if (test__start_subtest("balance") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
+	if (start_subtest(skel, "balance") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
 		test_balance(skel);
 	swap_off(swap_dev);
 
