@@ -863,10 +863,31 @@ out:
  * runs, low sleeps at least most of the delays the policy returned, and
  * high is not delayed.
  */
+/* The time the tasks of a cgroup stalled on memory: "some" of PSI, in us */
+static long long memory_stall_us(int cgfd)
+{
+	char buf[256], *total;
+	int fd, len;
+
+	fd = openat(cgfd, "memory.pressure", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len < 0)
+		return -1;
+	buf[len] = 0;
+	total = strstr(buf, "total=");
+	if (strncmp(buf, "some ", 5) || !total)
+		return -1;
+	return strtoll(total + 6, NULL, 10);
+}
+
 static void test_throttle(struct memcg_ops *skel)
 {
 	struct memcg_ops_stat st_low, st_high;
 	__u64 idle_ns, busy_ns, high_ns, min_ns;
+	long long stall_us;
 	struct bpf_link *link = NULL;
 	struct cgroups cgs = {};
 	int parent, high, low, i;
@@ -907,10 +928,14 @@ static void test_throttle(struct memcg_ops *skel)
 	if (!ASSERT_NEQ(skel->bss->high_last_charge_ns, 0, "high active"))
 		goto out;
 
+	stall_us = memory_stall_us(low);
+	if (!ASSERT_GE(stall_us, 0, "low's memory.pressure"))
+		goto out;
 	pid = spawn_touch("/mo_thr/low", THROTTLE_SIZE, 1, 1);
 	if (!child_ok(pid, "low, high active"))
 		goto out;
 	busy_ns = sh->ns[1];
+	stall_us = memory_stall_us(low) - stall_us;
 	WRITE_ONCE(sh->stop, 1);
 	if (!child_ok(hpid, "high"))
 		goto out;
@@ -922,14 +947,20 @@ static void test_throttle(struct memcg_ops *skel)
 		goto out;
 	printf("%s: low %.0f ms with high idle, %.0f ms with high active\n",
 	       __func__, idle_ns / 1e6, busy_ns / 1e6);
-	printf("%s: low delayed %u times by %u ms; high %.1f ms per MB\n",
-	       __func__, st_low.delayed - delayed_idle, THROTTLE_DELAY_MS, high_ns / 1e6);
+	printf("%s: low delayed %u times by %u ms, memory stall %.0f ms; high %.1f ms per MB\n",
+	       __func__, st_low.delayed - delayed_idle, THROTTLE_DELAY_MS,
+	       stall_us / 1e3, high_ns / 1e6);
 
 	/* Low faulted 8 MB: one charge batch per 64 pages at least */
 	ASSERT_GE(st_low.delayed, THROTTLE_SIZE / page_size / 64 / 2, "low delayed");
 	/* Each delayed charge came with its own return to userland */
 	min_ns = (st_low.delayed - delayed_idle) * THROTTLE_DELAY_MS * 1000000ULL;
 	ASSERT_GE(busy_ns, min_ns * 8 / 10, "low slept most of the delays");
+	/* ... and not much more: each charge delays by its own amount once */
+	ASSERT_LT(busy_ns, idle_ns * 2 + min_ns * 2, "low slept no more than asked");
+	/* The kernel's account: the sleeps are low's memory stalls (PSI) */
+	ASSERT_GE(stall_us * 1000, min_ns * 8 / 10, "delays counted in memory.pressure");
+	ASSERT_LE(stall_us * 1000, busy_ns + 100 * 1000000ULL, "stall within the run");
 	ASSERT_GT(busy_ns, idle_ns * 2, "low slower with high active");
 	ASSERT_EQ(st_high.delayed, 0, "high not delayed");
 	/* High's 1 MB rounds: far below the 4 delays a throttled MB takes */
