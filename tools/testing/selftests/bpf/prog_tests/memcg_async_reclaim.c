@@ -126,7 +126,11 @@ static void test_async_reclaim(struct memcg_async_reclaim *skel, int cg)
 	/* How long the callback held rcu_read_lock_trace() in one call */
 	printf("%s: longest kfunc call %.1f ms, for %llu pages\n", __func__,
 	       skel->bss->max_call_ns / 1e6, (unsigned long long)skel->bss->max_call_pages);
-	ASSERT_EQ(with, 0, "with policy, memory.max is not met");
+	/*
+	 * A relative bound, not 0: on a loaded machine the kworker may fall
+	 * behind the workload now and then.
+	 */
+	ASSERT_LE(with * 10, base, "with policy, memory.max met 10x less often at most");
 	ASSERT_GT(skel->bss->nr_runs, 0, "reclaim work ran");
 	ASSERT_GT(skel->bss->nr_reclaimed, 0, "pages reclaimed");
 	ASSERT_EQ(skel->bss->nr_errors, 0, "no kfunc or wq errors");
@@ -195,6 +199,115 @@ static void test_kfunc_args(struct memcg_async_reclaim *skel)
 		else
 			ASSERT_GE(skel->bss->result, 0, c->name);
 	}
+}
+
+/*
+ * In a child in CG: hold @size of shmem (a memfd) until @stop_fd is
+ * readable; @ready_fd gets a byte once it is charged. Returns the pid.
+ */
+static pid_t hold_shmem(size_t size, int ready_fd, int stop_fd)
+{
+	static char buf[MB];
+	size_t off;
+	pid_t pid;
+	char c;
+	int fd;
+
+	pid = fork();
+	if (pid)
+		return pid;
+	if (join_parent_cgroup(CG))
+		_exit(1);
+	fd = memfd_create("memcg_hold", 0);
+	if (fd < 0)
+		_exit(2);
+	memset(buf, 0x5a, sizeof(buf));
+	for (off = 0; off < size; off += MB)
+		if (write(fd, buf, MB) != MB)
+			_exit(3);
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(4);
+	/* Until the parent closes its end */
+	while (read(stop_fd, &c, 1) > 0)
+		;
+	_exit(0);
+}
+
+/*
+ * The kfunc on a cgroup that holds memory: it reclaims about as much as
+ * asked, memory.current drops by as much, and memory.stat counts it as
+ * direct reclaim, or with BPF_MEMCG_RECLAIM_PROACTIVE as proactive
+ * reclaim, as the kernel-doc says. 8 MB of shmem, so swap is needed.
+ */
+static void test_kfunc_reclaim(struct memcg_async_reclaim *skel, int cg)
+{
+	static const struct {
+		const char *name;
+		__u32 options;
+		int swappiness;
+	} cases[] = {
+		{ "limit reclaim", MAY_SWAP, -1 },
+		{ "proactive reclaim", MAY_SWAP | PROACTIVE, -1 },
+		{ "proactive reclaim, swappiness 200", MAY_SWAP | PROACTIVE, 200 },
+	};
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
+	const __u64 nr_pages = 512, page_size = sysconf(_SC_PAGESIZE);
+	long long cur0, cur1, direct0, direct1, pro0, pro1;
+	int ready[2], stop[2], i;
+	pid_t pid = -1;
+	char c;
+
+	if (!ASSERT_OK(pipe(ready), "pipe"))
+		return;
+	if (!ASSERT_OK(pipe(stop), "pipe"))
+		goto close_ready;
+	pid = hold_shmem(8 * MB, ready[1], stop[0]);
+	if (!ASSERT_GT(pid, 0, "fork") ||
+	    !ASSERT_EQ(read(ready[0], &c, 1), 1, "shmem charged"))
+		goto out;
+
+	skel->bss->cgid = get_cgroup_id(CG);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		skel->bss->arg_nr_pages = nr_pages;
+		skel->bss->arg_gfp = 0;
+		skel->bss->arg_options = cases[i].options;
+		skel->bss->arg_swappiness = cases[i].swappiness;
+		skel->bss->arg_root = false;
+		skel->bss->result = -12345;
+		cur0 = read_cgroup_value(cg, "memory.current", NULL);
+		direct0 = read_cgroup_value(cg, "memory.stat", "pgsteal_direct");
+		pro0 = read_cgroup_value(cg, "memory.stat", "pgsteal_proactive");
+		if (!ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.try_reclaim),
+						      &topts), cases[i].name) ||
+		    !ASSERT_EQ(topts.retval, 0, cases[i].name))
+			break;
+		cur1 = read_cgroup_value(cg, "memory.current", NULL);
+		direct1 = read_cgroup_value(cg, "memory.stat", "pgsteal_direct");
+		pro1 = read_cgroup_value(cg, "memory.stat", "pgsteal_proactive");
+		printf("%s: %s: %ld pages reclaimed, memory.current -%lld kB, ",
+		       __func__, cases[i].name, skel->bss->result, (cur0 - cur1) / 1024);
+		printf("pgsteal_direct +%lld, pgsteal_proactive +%lld\n",
+		       direct1 - direct0, pro1 - pro0);
+		/* At least what was asked, at most a reclaim batch more */
+		ASSERT_GE(skel->bss->result, nr_pages, "reclaimed as much as asked");
+		ASSERT_LE(skel->bss->result, 2 * nr_pages, "not much more");
+		ASSERT_GE(cur0 - cur1, (long long)(nr_pages * page_size / 2), "memory.current");
+		if (cases[i].options & PROACTIVE) {
+			ASSERT_GE(pro1 - pro0, (long long)nr_pages / 2, "pgsteal_proactive");
+			ASSERT_EQ(direct1 - direct0, 0, "pgsteal_direct");
+		} else {
+			ASSERT_GE(direct1 - direct0, (long long)nr_pages / 2, "pgsteal_direct");
+			ASSERT_EQ(pro1 - pro0, 0, "pgsteal_proactive");
+		}
+	}
+out:
+	close(stop[1]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	close(stop[0]);
+close_ready:
+	close(ready[0]);
+	close(ready[1]);
 }
 
 /* The results a call of the kfunc may have, as bits */
@@ -530,6 +643,12 @@ void serial_test_memcg_ops_async_reclaim(void)
 	}
 	if (test__start_subtest("kfunc_args"))
 		test_kfunc_args(skel);
+	if (test__start_subtest("kfunc_reclaim")) {
+		if (swap_err)
+			test__skip();
+		else
+			test_kfunc_reclaim(skel, cg);
+	}
 	if (test__start_subtest("kfunc_fuzz"))
 		test_kfunc_fuzz(skel);
 	if (test__start_subtest("kfunc_caps"))
