@@ -1635,6 +1635,143 @@ out:
 	cg_remove_all(&cgs);
 }
 
+#define LIMITS_CAP_ASKED_MS	10000	/* more than MEMCG_BPF_MAX_DELAY_MS */
+#define LIMITS_CAP_MS		2000	/* MEMCG_BPF_MAX_DELAY_MS */
+#define LIMITS_WRITE_MS		300
+#define LIMITS_WRITE_SIZE	(4 * MB)
+
+/*
+ * In a child in @cg: touch 128 new pages one at a time (two charge
+ * batches at least, each of which asks for a delay) and put the longest
+ * fault in sh->ns[0]; then, if @write, write LIMITS_WRITE_SIZE to a memfd
+ * in one write() (many charge batches in one system call) and put its
+ * duration in sh->ns[1].
+ */
+static pid_t spawn_delayed(const char *cg, bool write_too)
+{
+	static char buf[LIMITS_WRITE_SIZE];
+	__u64 t, dt;
+	pid_t pid;
+	char *p;
+	int i, fd;
+
+	pid = fork();
+	if (pid)
+		return pid;
+	if (join_parent_cgroup(cg))
+		_exit(1);
+	p = mmap(NULL, 128 * page_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(2);
+	WRITE_ONCE(sh->ready, 1);
+	for (i = 0; i < 128; i++) {
+		t = get_time_ns();
+		p[i * page_size] = 1;
+		dt = get_time_ns() - t;
+		if (dt > sh->ns[0])
+			sh->ns[0] = dt;
+	}
+	if (!write_too)
+		_exit(0);
+	fd = memfd_create("mo_limits", 0);
+	if (fd < 0)
+		_exit(3);
+	/* buf is untouched: reading it maps the zero page, charges nothing */
+	t = get_time_ns();
+	if (write(fd, buf, sizeof(buf)) != sizeof(buf))
+		_exit(4);
+	sh->ns[1] = get_time_ns() - t;
+	_exit(0);
+}
+
+/* Is @pid in an uninterruptible (here: killable) sleep? */
+static bool in_d_state(pid_t pid)
+{
+	char path[64], buf[256], *s;
+	int fd, len;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = 0;
+	/* "pid (comm) S ...": the state follows the last ')' */
+	s = strrchr(buf, ')');
+	return s && s[1] == ' ' && s[2] == 'D';
+}
+
+/*
+ * What the kernel makes of the delays a policy asks for, as documented: a
+ * delay is cut at 2 s; the delays of the charges of one system call are
+ * slept once, the longest, not added up; the sleep is killable.
+ */
+static void test_delay_limits(struct memcg_ops *skel)
+{
+	struct bpf_link *link = NULL;
+	struct cgroups cgs = {};
+	__u64 t, killed_ns;
+	pid_t pid;
+	int i;
+
+	if (cg_add(&cgs, "/mo_lim", true) < 0)
+		goto out;
+	skel->bss->delay_cgid = get_cgroup_id("/mo_lim");
+	skel->bss->delay_tgid = 0;
+	link = attach(skel->maps.policy_delay, cgs.fd[0], 0);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		goto out;
+
+	/* The cap: 10 s asked, 2 s slept */
+	memset(sh, 0, sizeof(*sh));
+	skel->bss->delay_ms = LIMITS_CAP_ASKED_MS;
+	pid = spawn_delayed("/mo_lim", false);
+	if (!child_ok(pid, "cap"))
+		goto out;
+	printf("%s: %u ms asked: longest fault %.0f ms\n", __func__,
+	       LIMITS_CAP_ASKED_MS, sh->ns[0] / 1e6);
+	ASSERT_GE(sh->ns[0], LIMITS_CAP_MS * 1000000ULL * 9 / 10, "delayed");
+	ASSERT_LT(sh->ns[0], LIMITS_CAP_MS * 1000000ULL * 3 / 2, "cut at 2 s");
+
+	/* One write() that charges many batches: one sleep, the longest */
+	memset(sh, 0, sizeof(*sh));
+	skel->bss->delay_ms = LIMITS_WRITE_MS;
+	pid = spawn_delayed("/mo_lim", true);
+	if (!child_ok(pid, "write"))
+		goto out;
+	printf("%s: %u ms asked per charge batch: write() of %u MB took %.0f ms\n",
+	       __func__, LIMITS_WRITE_MS, LIMITS_WRITE_SIZE / MB, sh->ns[1] / 1e6);
+	ASSERT_GE(sh->ns[1], LIMITS_WRITE_MS * 1000000ULL * 9 / 10, "write delayed");
+	ASSERT_LT(sh->ns[1], 3 * LIMITS_WRITE_MS * 1000000ULL, "slept once");
+
+	/* SIGKILL ends the sleep */
+	memset(sh, 0, sizeof(*sh));
+	skel->bss->delay_ms = LIMITS_CAP_MS;
+	pid = spawn_delayed("/mo_lim", false);
+	if (!ASSERT_GT(pid, 0, "fork"))
+		goto out;
+	for (i = 0; i < WAIT_MS && !(READ_ONCE(sh->ready) && in_d_state(pid)); i++)
+		usleep(1000);
+	ASSERT_TRUE(in_d_state(pid), "child asleep");
+	t = get_time_ns();
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	killed_ns = get_time_ns() - t;
+	printf("%s: SIGKILL during a 2 s delay: reaped after %.0f ms\n", __func__,
+	       killed_ns / 1e6);
+	ASSERT_LT(killed_ns, LIMITS_CAP_MS * 1000000ULL / 2, "killable");
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+out:
+	bpf_link__destroy(link);
+	skel->bss->delay_ms = 0;
+	skel->bss->delay_cgid = 0;
+	cg_remove_all(&cgs);
+}
+
 /*
  * Swap on, once: zram if the system has no swap yet. @state: 0 not tried
  * yet, 1 on, -1 unavailable. Where there can be no swap (no zram), the
@@ -1711,6 +1848,8 @@ void serial_test_memcg_ops(void)
 		test_rmdir_socket(skel);
 	if (start_subtest(skel, "fork_delay"))
 		test_fork_delay(skel);
+	if (start_subtest(skel, "delay_limits"))
+		test_delay_limits(skel);
 
 	/* Reclaim needs somewhere to put anonymous memory */
 	if (start_subtest(skel, "below_low") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
