@@ -33,6 +33,10 @@ MUTANTS = [
      '''	if (delay) {
 		current->memcg_bpf_delay_ms += delay;''',
      'the delays of several charges add up instead of the longest being slept once'),
+    ('sleep-not-killable', MC,
+     '''		schedule_timeout_killable(penalty_jiffies);''',
+     '''		schedule_timeout_uninterruptible(penalty_jiffies);''',
+     'SIGKILL does not end the throttling sleep'),
     ('delay-remote', BM,
      '''	if (delay && (!in_task() || (current->flags & PF_KTHREAD) ||
 		      !mem_cgroup_is_descendant(mem_cgroup_from_task(current),

@@ -58,6 +58,27 @@ static __u32 map_id(const struct bpf_map *map)
 	return info.id;
 }
 
+/* /proc/self/fdinfo of the link shows its cgroup and its flags too */
+static void check_fdinfo(struct bpf_link *link, __u64 cgid, __u32 flags)
+{
+	char path[64], buf[1024], want[64];
+	int fd, len;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", bpf_link__fd(link));
+	fd = open(path, O_RDONLY);
+	if (!ASSERT_GE(fd, 0, "open fdinfo"))
+		return;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (!ASSERT_GT(len, 0, "read fdinfo"))
+		return;
+	buf[len] = 0;
+	snprintf(want, sizeof(want), "cgroup_id:\t%llu\n", (unsigned long long)cgid);
+	ASSERT_HAS_SUBSTR(buf, want, "fdinfo cgroup_id");
+	snprintf(want, sizeof(want), "flags:\t%#x\n", flags);
+	ASSERT_HAS_SUBSTR(buf, want, "fdinfo flags");
+}
+
 /* Attach to a cgroup, update the link, detach it, close it. */
 static void test_attach(struct struct_ops_cgroup *skel)
 {
@@ -97,6 +118,7 @@ static void test_attach(struct struct_ops_cgroup *skel)
 		ASSERT_EQ(info.struct_ops.flags, BPF_F_CGROUP_FD | BPF_F_ALLOW_OVERRIDE,
 			  "info flags");
 	}
+	check_fdinfo(link, cgid, BPF_F_CGROUP_FD | BPF_F_ALLOW_OVERRIDE);
 
 	/* update() gets the link, whose cgroup is kept */
 	err = bpf_link__update_map(link, skel->maps.cgroup_ops2);
