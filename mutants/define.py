@@ -18,10 +18,14 @@ SO = 'kernel/bpf/bpf_struct_ops.c'
 
 MUTANTS = [
     # throttling (patch 8)
-    ('delay-cap', MC,
-     '''	penalty_jiffies = min(max(penalty_jiffies, min_penalty),
+    # Two caps, one on the delay a hook returns and one on the sleep: each
+    # alone is redundant, the mutant removes both.
+    ('delay-cap', [
+        (MC, '''	penalty_jiffies = min(max(penalty_jiffies, min_penalty),
 			      MEMCG_MAX_HIGH_DELAY_JIFFIES);''',
-     '''	penalty_jiffies = max(penalty_jiffies, min_penalty);''',
+         '''	penalty_jiffies = max(penalty_jiffies, min_penalty);'''),
+        (BM, '''	delay = min(delay, MEMCG_BPF_MAX_DELAY_MS);''', '')],
+     None, None,
      'the delay a policy asks for is not capped at 2 s'),
     ('delay-not-floor', MC,
      '''	penalty_jiffies = min(max(penalty_jiffies, min_penalty),''',
@@ -273,15 +277,19 @@ def main():
         if old.endswith('.patch'):
             os.unlink(os.path.join(here, old))
     for i, (name, path, old, new, what) in enumerate(MUTANTS, 1):
-        f = os.path.join(kdir, path)
-        text = open(f).read()
-        if text.count(old) != 1:
-            sys.exit(f'{name}: the text to replace is in {path} '
-                     f'{text.count(old)} times, not once')
-        open(f, 'w').write(text.replace(old, new))
+        # One edit, or a list of (path, old, new) edits
+        edits = path if isinstance(path, list) else [(path, old, new)]
+        for path, old, new in edits:
+            f = os.path.join(kdir, path)
+            text = open(f).read()
+            if text.count(old) != 1:
+                sys.exit(f'{name}: the text to replace is in {path} '
+                         f'{text.count(old)} times, not once')
+            open(f, 'w').write(text.replace(old, new))
         diff = subprocess.run(git + ['diff'], capture_output=True,
                               text=True, check=True).stdout
-        subprocess.run(git + ['checkout', '-q', '--', path], check=True)
+        subprocess.run(git + ['checkout', '-q', '--'] +
+                       sorted({e[0] for e in edits}), check=True)
         with open(os.path.join(here, f'{i:02d}-{name}.patch'), 'w') as p:
             p.write(f'mutant: {what}\n\n{diff}')
     print(f'{len(MUTANTS)} mutants written to {here}')
