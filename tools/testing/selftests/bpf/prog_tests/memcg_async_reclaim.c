@@ -202,10 +202,11 @@ static void test_kfunc_args(struct memcg_async_reclaim *skel)
 }
 
 /*
- * In a child in CG: hold @size of shmem (a memfd) until @stop_fd is
- * readable; @ready_fd gets a byte once it is charged. Returns the pid.
+ * In a child in CG: hold @size of shmem (a memfd) until the write end of
+ * the @stop pipe is closed; @ready_fd gets a byte once it is charged.
+ * Returns the pid.
  */
-static pid_t hold_shmem(size_t size, int ready_fd, int stop_fd)
+static pid_t hold_shmem(size_t size, int ready_fd, int stop[2])
 {
 	static char buf[MB];
 	size_t off;
@@ -216,6 +217,8 @@ static pid_t hold_shmem(size_t size, int ready_fd, int stop_fd)
 	pid = fork();
 	if (pid)
 		return pid;
+	/* Only the parent's write end keeps the pipe open */
+	close(stop[1]);
 	if (join_parent_cgroup(CG))
 		_exit(1);
 	fd = memfd_create("memcg_hold", 0);
@@ -228,7 +231,7 @@ static pid_t hold_shmem(size_t size, int ready_fd, int stop_fd)
 	if (write(ready_fd, "r", 1) != 1)
 		_exit(4);
 	/* Until the parent closes its end */
-	while (read(stop_fd, &c, 1) > 0)
+	while (read(stop[0], &c, 1) > 0)
 		;
 	_exit(0);
 }
@@ -261,7 +264,7 @@ static void test_kfunc_reclaim(struct memcg_async_reclaim *skel, int cg)
 		return;
 	if (!ASSERT_OK(pipe(stop), "pipe"))
 		goto close_ready;
-	pid = hold_shmem(8 * MB, ready[1], stop[0]);
+	pid = hold_shmem(8 * MB, ready[1], stop);
 	if (!ASSERT_GT(pid, 0, "fork") ||
 	    !ASSERT_EQ(read(ready[0], &c, 1), 1, "shmem charged"))
 		goto out;
