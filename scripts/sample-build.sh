@@ -21,26 +21,28 @@ run_build() {
 	shift
 	# samples/bpf builds in the source tree: start from a clean one
 	git -C "$KDIR" clean -qfdx samples/bpf
-	if ! (cd "$KDIR" && in_root make O="$OUT" -j"$JOBS" LLVM=1 \
+	if ! (cd "$KDIR" && in_root make O="$OUT" -j"$JOBS" \
 		VMLINUX_BTF="$OUT/vmlinux" M=samples/bpf "$@") >"$log" 2>&1; then
 		grep -E 'error|Error' "$log" | head -20
 		die "samples/bpf build ($name) failed (log: $log)"
 	fi
 }
-ls_memcg() { find "$KDIR/samples/bpf" "$OUT/samples/bpf" -maxdepth 1 \( -name memcg -o -name 'memcg.*.o' \) 2>/dev/null; }
+# What samples/bpf built of memcg (it builds in the source tree)
+ls_memcg() { find "$KDIR/samples/bpf" -maxdepth 1 \( -name memcg -o -name 'memcg.*.o' \) 2>/dev/null || true; }
+n_progs() { find "$KDIR/samples/bpf" -maxdepth 1 -type f -perm -u+x 2>/dev/null | wc -l; }
 
 msg "samples/bpf with CONFIG_MEMCG_BPF=y (log: $res/with.log)"
 (cd "$KDIR" && in_root make O="$OUT" headers_install) >"$res/headers.log" 2>&1 ||
 	die "make headers_install failed (log: $res/headers.log)"
 run_build with
 memcg=$(ls_memcg | grep '/memcg$') || die "samples/bpf/memcg was not built"
-n_with=$(find "$KDIR/samples/bpf" "$OUT/samples/bpf" -maxdepth 1 -type f -perm -u+x 2>/dev/null | wc -l)
+n_with=$(n_progs)
 msg "built: $memcg, $n_with programs in all"
 
 msg "samples/bpf with CONFIG_MEMCG_BPF off (log: $res/without.log)"
 run_build without CONFIG_MEMCG_BPF=
 [ -z "$(ls_memcg)" ] || die "memcg was built without CONFIG_MEMCG_BPF: $(ls_memcg)"
-n_without=$(find "$KDIR/samples/bpf" "$OUT/samples/bpf" -maxdepth 1 -type f -perm -u+x 2>/dev/null | wc -l)
+n_without=$(n_progs)
 git -C "$KDIR" clean -qfdx samples/bpf
 echo "samples/bpf: $n_with programs with CONFIG_MEMCG_BPF=y (memcg among them)," \
 	"$n_without without it (memcg skipped)"
