@@ -44,19 +44,15 @@ fail() {
 	cleanup
 	exit 1
 }
-wait_for() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-in_cg() {	# in_cg CGROUP CMD...: run CMD in CGROUP, in background
-	local cg=$1
-	shift
-	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@" &
+. "$(dirname "$0")/guest-lib.sh"
+# stop_loader SIGNAL WHAT: signal the loader, which must exit with status 0
+stop_loader() {
+	local rc
+	kill -"$1" "$PID"
+	wait "$PID"
+	rc=$?
+	PID=
+	[ $rc -eq 0 ] || fail "$2: exit status $rc after SIG$1"
 }
 struct_ops_links() { "$BPFTOOL" link show | grep -c struct_ops; }
 
@@ -98,11 +94,7 @@ id=$(stat -c %i "$D/high")
 "$BPFTOOL" link show | grep -q "cgroup_id $id " || fail "no link on high (cgroup_id $id)"
 [ "$(struct_ops_links)" -eq 1 ] || fail "$(struct_ops_links) struct_ops links, not 1"
 wait_for 30 grep -Eq '^high: [1-9][0-9]* faults/s' "$out" || fail "no fault of high counted"
-kill -INT "$PID"
-wait "$PID"
-rc=$?
-PID=
-[ $rc -eq 0 ] || fail "exit status $rc after SIGINT"
+stop_loader INT "seed 004 command line"
 [ "$(struct_ops_links)" -eq 0 ] || fail "struct_ops link left after SIGINT"
 kill -9 $(cat "$D/high/cgroup.procs")
 log "seed 004 command line: attached, $(grep -c '^high:' "$out") statistics lines, detached on SIGINT"
@@ -125,11 +117,7 @@ wait_for 60 grep -Eq 'reclaim: [1-9][0-9]* calls, [1-9][0-9]* pages' "$out" ||
 	fail "reclaim: no pages reclaimed by the sample within 60 s"
 steal=$(awk '$1 == "pgsteal_proactive" { print $2 }' "$D/batch/memory.stat")
 [ "${steal:-0}" -gt 0 ] || fail "reclaim: pgsteal_proactive is ${steal:-0}"
-kill -INT "$PID"
-wait "$PID"
-rc=$?
-PID=
-[ $rc -eq 0 ] || fail "reclaim: exit status $rc after SIGINT"
+stop_loader INT "reclaim"
 log "asynchronous reclaim: $(tail -1 "$out"), pgsteal_proactive $steal"
 
 # 4. SIGTERM as soon as the loader has its handler (SigCgt bit 15): it is
@@ -142,11 +130,7 @@ caught() {
 "$M" --high_path="$D/high" --use_below_low >"$out" 2>&1 &
 PID=$!
 wait_for 30 caught || fail "no SIGTERM handler within 30 s"
-kill -TERM "$PID"
-wait "$PID"
-rc=$?
-PID=
-[ $rc -eq 0 ] || fail "exit status $rc after an early SIGTERM"
+stop_loader TERM "early SIGTERM"
 [ "$(struct_ops_links)" -eq 0 ] || fail "struct_ops link left after an early SIGTERM"
 
 cleanup

@@ -37,23 +37,7 @@ log() { echo "[$(date +%T)] $*" | tee -a "$LOG" >&2; }
 result() { echo "$1,$2,$3,$4,$5" >>"$CSV"; }   # exp,scenario,rep,metric,value
 fail() { log "FAILED: $*"; exit 1; }
 
-# Run "$@" in cgroup $1 (a new process that joins it first), in background.
-in_cg() {
-	local cg=$1
-	shift
-	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@" &
-}
-
-# Wait until command "$@" succeeds, at most $1 seconds.
-wait_for() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+. "$(dirname "$0")/../guest-lib.sh"
 
 kill_cg() {
 	local cg=$1 pids

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shell helpers of the scripts that run in the VM (scripts/sample-guest.sh,
+# scripts/demo/guest.sh); sourced, not run.
+
+# Run "$@" in cgroup $1 (a new process that joins it first), in background.
+in_cg() {
+	local cg=$1
+	shift
+	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@" &
+}
+
+# Wait until command "$@" succeeds, at most $1 seconds.
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
