@@ -7,6 +7,9 @@ Run with the kernel tree at the series' tip (clean) to write the patches
 again after the series changed:  mutants/define.py KDIR
 Each entry: name, file, the text replaced (exactly once in the file), the
 replacement, and what the mutant breaks (the patch's first line).
+KILLERS names, for each mutant, the tests (test_progs -a syntax) meant to
+kill it (the patch's second line): `make mutants` runs them first and the
+whole suite only for a mutant they do not kill.
 """
 import os
 import subprocess
@@ -79,6 +82,12 @@ MUTANTS = [
      '''	memcg_bpf_uncharged(memcg, nr_pages);''',
      '''''',
      'memcg_uncharged is never called'),
+    ('drain-not-reported', MC,
+     '''	if (stock_pages) {
+		memcg_uncharge(old, stock_pages);''',
+     '''	if (stock_pages) {
+		page_counter_uncharge(&old->memory, stock_pages);''',
+     'pages the per-CPU stock returns to the page counter are not reported as uncharged'),
     ('charged-nr-pages', MC,
      '''		memcg_bpf_charged(memcg, batch);''',
      '''		memcg_bpf_charged(memcg, nr_pages);''',
@@ -255,6 +264,20 @@ MUTANTS = [
      '''	     !(reclaim_options & BPF_MEMCG_RECLAIM_PROACTIVE)))''',
      '''	     0))''',
      'the kfunc accepts a swappiness without BPF_MEMCG_RECLAIM_PROACTIVE'),
+    ('kfunc-gfp-ignored', BM,
+     '''	return try_to_free_mem_cgroup_pages(memcg, nr_pages, gfp_mask,''',
+     '''	return try_to_free_mem_cgroup_pages(memcg, nr_pages, GFP_KERNEL,''',
+     'the kfunc reclaims with GFP_KERNEL whatever gfp_mask says'),
+    ('kfunc-may-swap-forced', BM,
+     '''					    reclaim_options,
+					    swappiness == -1 ? NULL : &swappiness);''',
+     '''					    reclaim_options | MEMCG_RECLAIM_MAY_SWAP,
+					    swappiness == -1 ? NULL : &swappiness);''',
+     'the kfunc swaps without BPF_MEMCG_RECLAIM_MAY_SWAP'),
+    ('kfunc-swappiness-ignored', BM,
+     '''					    swappiness == -1 ? NULL : &swappiness);''',
+     '''					    NULL);''',
+     'the kfunc ignores the swappiness it is given'),
     ('kfunc-cap', BM,
      '''	return capable(CAP_SYS_ADMIN) ? 0 : -EACCES;''',
      '''	return 0;''',
@@ -266,6 +289,58 @@ MUTANTS = [
      'memcg_bpf_ops programs need CAP_SYS_ADMIN at load to call the kfunc'),
 ]
 
+# The tests written for each mutant's bug: run first, alone (a boot and
+# one or two subtests rather than the whole suite).
+MO, SC, AR = 'memcg_ops/', 'struct_ops_cgroup/', 'memcg_ops_async_reclaim/'
+KILLERS = {
+    'delay-cap': MO + 'delay_limits',
+    'delay-not-floor': MO + 'delay_limits',
+    'delay-sum': MO + 'delay_limits',
+    'sleep-not-killable': MO + 'delay_limits',
+    'delay-remote': MO + 'remote_charge',
+    'delay-kthread': MO + 'remote_charge',
+    'delay-fork': MO + 'fork_delay',
+    'no-static-key': MO + 'throttle',
+    'charge-after-refill': MO + 'balance',
+    'no-uncharge-hook': MO + 'uncharged',
+    'charged-nr-pages': MO + 'uncharged',
+    'drain-not-reported': MO + 'uncharged',
+    'low-withdraw': MO + 'low_floor',
+    'min-withdraw': MO + 'min_floor',
+    'low-inverted': MO + 'below_low',
+    'min-uses-low': MO + 'below_min',
+    'offline-skipped': MO + 'online_offline',
+    'online-twice': MO + 'online_offline',
+    'offline-before-online': MO + 'online_offline',
+    'new-memcg-no-policy': MO + 'hierarchy',
+    'update-not-propagated': MO + 'hierarchy',
+    'detach-no-restore': MO + 'hierarchy',
+    'propagate-into-overrides': MO + 'hierarchy',
+    'ebusy-skipped': MO + 'attach_errors',
+    'eperm-override-skipped': MO + 'attach_errors',
+    'eperm-farthest': MO + 'attach_errors',
+    'cap-attach': MO + 'update_perm',
+    'cap-update': MO + 'update_perm',
+    'enodev-errno': MO + 'attach_errors',
+    'dying-accepted': MO + 'rmdir_socket',
+    'global-errno': MO + 'attach_errors',
+    'sleepable-hook': 'memcg_ops_verifier',
+    'flag-unchecked': SC + 'errors',
+    'global-flags-ignored': SC + 'global',
+    'no-detach-at-rmdir': SC + 'rmdir',
+    'link-info-no-cgroup': SC + 'attach',
+    'kfunc-zero-pages': AR + 'kfunc_args',
+    'kfunc-e2big': AR + 'kfunc_args',
+    'kfunc-gfp': AR + 'kfunc_args',
+    'kfunc-options': AR + 'kfunc_args',
+    'kfunc-swappiness-proactive': AR + 'kfunc_args',
+    'kfunc-gfp-ignored': AR + 'kfunc_reclaim',
+    'kfunc-may-swap-forced': AR + 'kfunc_reclaim',
+    'kfunc-swappiness-ignored': AR + 'kfunc_reclaim',
+    'kfunc-cap': AR + 'kfunc_caps',
+    'kfunc-memcg-ops-cap': AR + 'kfunc_caps',
+}
+
 
 def main():
     kdir = sys.argv[1]
@@ -276,6 +351,9 @@ def main():
     for old in os.listdir(here):
         if old.endswith('.patch'):
             os.unlink(os.path.join(here, old))
+    missing = [m[0] for m in MUTANTS if m[0] not in KILLERS]
+    if missing:
+        sys.exit(f'no KILLERS entry for {", ".join(missing)}')
     for i, (name, path, old, new, what) in enumerate(MUTANTS, 1):
         # One edit, or a list of (path, old, new) edits
         edits = path if isinstance(path, list) else [(path, old, new)]
@@ -291,7 +369,7 @@ def main():
         subprocess.run(git + ['checkout', '-q', '--'] +
                        sorted({e[0] for e in edits}), check=True)
         with open(os.path.join(here, f'{i:02d}-{name}.patch'), 'w') as p:
-            p.write(f'mutant: {what}\n\n{diff}')
+            p.write(f'mutant: {what}\ntests: {KILLERS[name]}\n\n{diff}')
     print(f'{len(MUTANTS)} mutants written to {here}')
 
 

@@ -3,14 +3,17 @@
 # make mutants: the mutation score of the series' tests. Each patch of
 # mutants/ (written by mutants/define.py) is a small bug in the series'
 # kernel code. For each one: apply it to the kernel tree, build the kernel
-# (incremental), run the series' tests in the VM, and note which tests
-# failed (the mutant is killed) or that none did (it survived). The tree
-# is restored after each mutant and the unmutated kernel rebuilt at the
-# end. Prints a table; writes results.csv and table.md to
-# $CACHE/mutants/<time>/ (linked as $CACHE/mutants/last).
+# (incremental), run in the VM the tests written for that bug (the patch's
+# "tests:" line), then, if they pass, the series' tests, and note which
+# tests failed (the mutant is killed) or that none did (it survived). The
+# tree is restored after each mutant and the unmutated kernel rebuilt at
+# the end. Prints a table (mutants/table.py); writes results.csv and
+# table.md to $CACHE/mutants/<time>/ (linked as $CACHE/mutants/last).
 #   MUTANTS="3 low-withdraw ..."  numbers or names (default: all)
-#   MUTANT_TESTS=a,b  test_progs -t selection (default: the series' own
-#                     tests: memcg_ops,struct_ops_cgroup)
+#   MUTANT_TESTS=a,b  test_progs -t selection of the second run (default:
+#                     the series' own tests: memcg_ops,struct_ops_cgroup)
+#   MUTANTS_RESUME=1  go on with the last run ($CACHE/mutants/last): the
+#                     mutants it has a result for are not run again
 # mutants/EQUIVALENT lists the mutants that no test can kill, with why.
 . "$(dirname "$0")/common.sh"
 
@@ -29,11 +32,22 @@ for p in "$dir"/[0-9]*.patch; do
 done
 [ ${#sel[@]} -gt 0 ] || die "no mutant selected by MUTANTS='${MUTANTS:-}'"
 
-res=$CACHE/mutants/$(date +%Y%m%d-%H%M%S)
-mkdir -p "$res"
-ln -sfn "$res" "$CACHE/mutants/last"
-csv=$res/results.csv
-echo "mutant,result,killed_by,build_s,test_s" >"$csv"
+if [ "${MUTANTS_RESUME:-0}" = 1 ]; then
+	res=$(readlink -f "$CACHE/mutants/last") && [ -f "$res/results.csv" ] ||
+		die "no earlier run to resume in $CACHE/mutants/last"
+	csv=$res/results.csv
+	todo=()
+	for p in "${sel[@]}"; do
+		grep -q "^$(basename "$p" .patch)," "$csv" || todo+=("$p")
+	done
+	sel=("${todo[@]}")
+else
+	res=$CACHE/mutants/$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$res"
+	ln -sfn "$res" "$CACHE/mutants/last"
+	csv=$res/results.csv
+	echo "mutant,result,killed_by,build_s,test_s" >"$csv"
+fi
 
 restore() { git -C "$KDIR" checkout -q -- . && git -C "$KDIR" clean -qfd -- mm kernel include; }
 trap 'restore; msg "tree restored; the kernel in $OUT may be a mutant: run make kernel"' EXIT
@@ -56,15 +70,24 @@ for p in "${sel[@]}"; do
 		continue
 	fi
 	t1=$(date +%s)
-	set +e
-	TESTS=$tests SAMPLE=0 "$TOP/scripts/test.sh" >>"$log" 2>&1
-	rc=$?
-	set -e
-	t2=$(date +%s)
-	restore
-	if [ $rc -eq 0 ]; then
-		result=survived by=
-	else
+	# The tests written for this bug first, then, if they all pass, the
+	# series' tests
+	hint=$(sed -n 's/^tests: //p;/^$/q' "$p")
+	result=survived by=
+	for run in ${hint:+hint} all; do
+		set +e
+		if [ $run = hint ]; then
+			TESTS=$hint EXACT=1 SAMPLE=0 "$TOP/scripts/test.sh" >>"$log" 2>&1
+		else
+			TESTS=$tests SAMPLE=0 "$TOP/scripts/test.sh" >>"$log" 2>&1
+		fi
+		rc=$?
+		set -e
+		if [ $rc -eq 0 ]; then
+			[ $run = hint ] && grep -q '^test_progs: 0 passed' <(tail -1 "$log") &&
+				msg "$b: its tests line ($hint) selects no test"
+			continue
+		fi
 		result=killed
 		vmlog=$(sed -n 's/.*, log: \(.*\)$/\1/p' "$log" | tail -1)
 		by=$(tr -d '\r' <"$vmlog/stdout" 2>/dev/null |
@@ -78,7 +101,10 @@ for p in "${sel[@]}"; do
 			     } }')
 		[ -s "$vmlog/splats.txt" ] && by="${by:+$by + }kernel splat"
 		[ -n "$by" ] || by="test run failed (see $b.log)"
-	fi
+		break
+	done
+	t2=$(date +%s)
+	restore
 	echo "$b,$result,\"$by\",$((t1 - t0)),$((t2 - t1))" >>"$csv"
 	msg "$b: $result${by:+ by $by}"
 done
@@ -87,29 +113,5 @@ msg "rebuilding the unmutated kernel"
 "$TOP/scripts/build-kernel.sh" >"$res/rebuild.log" 2>&1 || die "rebuild failed (log: $res/rebuild.log)"
 trap - EXIT
 
-python3 - "$csv" "$dir/EQUIVALENT" "$res/table.md" "$(( $(date +%s) - start ))" <<'EOF'
-import csv, os, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-equiv = {}
-if os.path.exists(sys.argv[2]):
-    for line in open(sys.argv[2]):
-        if line.strip() and not line.startswith('#'):
-            name, _, why = line.partition(':')
-            equiv[name.strip()] = why.strip()
-out = ['| mutant | result | killed by |', '| --- | --- | --- |']
-n = {'killed': 0, 'survived': 0, 'equivalent': 0, 'other': 0}
-for r in rows:
-    m, res, by = r['mutant'], r['result'], r['killed_by']
-    name = m.split('-', 1)[1]
-    if res == 'survived' and name in equiv:
-        res, by = 'equivalent', equiv[name]
-    n[res if res in n else 'other'] += 1
-    out.append(f'| {m} | {res} | {by} |')
-out.append('')
-out.append(f"{len(rows)} mutants: {n['killed']} killed, {n['survived']} survived, "
-           f"{n['equivalent']} equivalent, {n['other']} not run (build or apply "
-           f"failed); {int(sys.argv[4]) // 60} min")
-open(sys.argv[3], 'w').write('\n'.join(out) + '\n')
-print('\n'.join(out))
-sys.exit(1 if n['survived'] or n['other'] else 0)
-EOF
+"$dir/table.py" --minutes $(( ($(date +%s) - start) / 60 )) "$csv" | tee "$res/table.md"
+exit "${PIPESTATUS[0]}"

@@ -4,6 +4,8 @@
 # print a summary. Non-zero exit on any failed or skipped test of the
 # series, on any kernel splat, or when the guest does not come back.
 #   TESTS="a,b"  test_progs -t selection (default: the series' tests)
+#   EXACT=1      TESTS are exact test[/subtest] names (test_progs -a)
+#   PARALLEL=1   run test_progs -j (the non-serial tests in parallel)
 #   REPEAT=N     run the selection N times in one boot (default 1)
 #   STRESS_SECS=N  duration of memcg_ops_stress (its default: 5 s, the
 #                short run every `make test` has; 60 for the long run)
@@ -42,13 +44,16 @@ if [ -n "${STRESS_SECS:-}" ]; then
 	# test_progs' watchdog kills a test after 120 s by default
 	wd=" -w $((STRESS_SECS + 120))"
 fi
-msg "running ${env}test_progs -t $TESTS ($REPEAT time(s)) in the VM"
+sel=-t
+[ "${EXACT:-0}" = 1 ] && sel=-a
+[ "${PARALLEL:-0}" = 1 ] && sel="-j $sel"
+msg "running ${env}test_progs $sel $TESTS ($REPEAT time(s)) in the VM"
 log=$CACHE/vm-logs/$(date +%Y%m%d-%H%M%S)-test-$$
 set +e
 VM_LOGS=$log "$TOP/scripts/vm.sh" "
 for i in \$(seq $REPEAT); do
 	echo \"=== run \$i/$REPEAT\"
-	${env}./test_progs${wd} -t '$TESTS' || exit 1
+	${env}./test_progs${wd} $sel '$TESTS' || exit 1
 done
 $sample"
 rc=$?
@@ -90,6 +95,6 @@ fi
 [ -s "$log/splats.txt" ] && failed=$((failed + 1))
 [ $rc -eq 0 ] || [ $failed -gt 0 ] || failed=1
 echo
-echo "kernel: $(cat "$OUT/include/config/kernel.release" 2>/dev/null) ($FLAVOUR), tests: $TESTS, runs: $REPEAT, log: $log"
+echo "kernel: $(cat "$OUT/include/config/kernel.release" 2>/dev/null) ($FLAVOUR), tests: $sel $TESTS, runs: $REPEAT, log: $log"
 echo "test_progs: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -147,22 +147,42 @@ struct kfunc_case {
 	long result;	/* expected: an errno, or 0 for ">= 0" */
 };
 
-/* GFP_KERNEL and friends, from include/linux/gfp_types.h */
-#define GFP_IO		0x40u
-#define GFP_FS		0x80u
-#define GFP_DIRECT	0x400u
-#define GFP_KSWAPD	0x800u
-#define GFP_KERNEL	(GFP_DIRECT | GFP_KSWAPD | GFP_IO | GFP_FS)
-#define GFP_NOWAIT	GFP_KSWAPD
-#define GFP_NOFAIL	0x8000u
-#define GFP_HIGHMEM	0x02u
-#define MAY_SWAP	2u
-#define PROACTIVE	4u
+/*
+ * The GFP bits and reclaim options the kfunc takes, as the kernel defines
+ * them: read from the BPF object (which has them from the kernel's BTF)
+ * once it is loaded, by read_flags(). Not constants: the tables that use
+ * them are built at run time.
+ */
+static struct {
+	__u32 io, fs, direct_reclaim, kswapd_reclaim, nofail, highmem;
+	__u32 may_swap, proactive;
+} kflags;
+
+#define GFP_IO		kflags.io
+#define GFP_FS		kflags.fs
+#define GFP_KERNEL	(kflags.direct_reclaim | kflags.kswapd_reclaim | GFP_IO | GFP_FS)
+#define GFP_NOWAIT	kflags.kswapd_reclaim
+#define GFP_NOFAIL	kflags.nofail
+#define GFP_HIGHMEM	kflags.highmem
+#define MAY_SWAP	kflags.may_swap
+#define PROACTIVE	kflags.proactive
+
+static void read_flags(const struct memcg_async_reclaim *skel)
+{
+	kflags.io = skel->data->gfp_io;
+	kflags.fs = skel->data->gfp_fs;
+	kflags.direct_reclaim = skel->data->gfp_direct_reclaim;
+	kflags.kswapd_reclaim = skel->data->gfp_kswapd_reclaim;
+	kflags.nofail = skel->data->gfp_nofail;
+	kflags.highmem = skel->data->gfp_highmem;
+	kflags.may_swap = skel->data->reclaim_may_swap;
+	kflags.proactive = skel->data->reclaim_proactive;
+}
 
 /* Every argument of the kfunc is checked. */
 static void test_kfunc_args(struct memcg_async_reclaim *skel)
 {
-	static const struct kfunc_case cases[] = {
+	const struct kfunc_case cases[] = {
 		{ "one page", 1, 0, 0, -1, 0 },
 		{ "GFP_KERNEL, proactive, swappiness 0", 16, GFP_KERNEL,
 		  MAY_SWAP | PROACTIVE, 0, 0 },
@@ -208,7 +228,8 @@ static void test_kfunc_args(struct memcg_async_reclaim *skel)
  */
 static pid_t hold_shmem(size_t size, int ready_fd, int stop[2])
 {
-	static char buf[MB];
+	/* Small: the child's anonymous memory is a few pages */
+	static char buf[64 * 1024];
 	size_t off;
 	pid_t pid;
 	char c;
@@ -225,8 +246,8 @@ static pid_t hold_shmem(size_t size, int ready_fd, int stop[2])
 	if (fd < 0)
 		_exit(2);
 	memset(buf, 0x5a, sizeof(buf));
-	for (off = 0; off < size; off += MB)
-		if (write(fd, buf, MB) != MB)
+	for (off = 0; off < size; off += sizeof(buf))
+		if (write(fd, buf, sizeof(buf)) != sizeof(buf))
 			_exit(3);
 	if (write(ready_fd, "r", 1) != 1)
 		_exit(4);
@@ -237,25 +258,38 @@ static pid_t hold_shmem(size_t size, int ready_fd, int stop[2])
 }
 
 /*
- * The kfunc on a cgroup that holds memory: it reclaims about as much as
- * asked, memory.current drops by as much, and memory.stat counts it as
- * direct reclaim, or with BPF_MEMCG_RECLAIM_PROACTIVE as proactive
- * reclaim, as the kernel-doc says. 8 MB of shmem, so swap is needed.
+ * The kfunc on a cgroup that holds memory, 16 MB of shmem (so swap is
+ * needed). Where it may swap, it reclaims about as much as asked,
+ * memory.current and memory.swap.current move by as much, and memory.stat
+ * counts it as direct reclaim, or with BPF_MEMCG_RECLAIM_PROACTIVE as
+ * proactive reclaim, as the kernel-doc says. Where it may not, nothing is
+ * swapped out: without BPF_MEMCG_RECLAIM_MAY_SWAP, with GFP_NOIO, with
+ * swappiness 0 (proactive); GFP_NOFS writes no shmem to swap, only the
+ * few anonymous pages of the holder can go. Those cases come first, while
+ * all of the shmem is resident.
  */
 static void test_kfunc_reclaim(struct memcg_async_reclaim *skel, int cg)
 {
-	static const struct {
+	const __u32 nofs = GFP_KERNEL & ~GFP_FS, noio = GFP_KERNEL & ~(GFP_FS | GFP_IO);
+	const struct {
 		const char *name;
+		__u32 gfp;
 		__u32 options;
 		int swappiness;
+		long long max_swapped;	/* pages; -1: it swaps what it reclaims */
 	} cases[] = {
-		{ "limit reclaim", MAY_SWAP, -1 },
-		{ "proactive reclaim", MAY_SWAP | PROACTIVE, -1 },
-		{ "proactive reclaim, swappiness 200", MAY_SWAP | PROACTIVE, 200 },
+		{ "without MAY_SWAP", 0, 0, -1, 0 },
+		{ "GFP_NOIO", noio, MAY_SWAP, -1, 0 },
+		{ "proactive, swappiness 0", 0, MAY_SWAP | PROACTIVE, 0, 0 },
+		{ "GFP_NOFS", nofs, MAY_SWAP, -1, 128 },
+		{ "limit reclaim", 0, MAY_SWAP, -1, -1 },
+		{ "limit reclaim, GFP_KERNEL", GFP_KERNEL, MAY_SWAP, -1, -1 },
+		{ "proactive reclaim", 0, MAY_SWAP | PROACTIVE, -1, -1 },
+		{ "proactive reclaim, swappiness 200", 0, MAY_SWAP | PROACTIVE, 200, -1 },
 	};
 	LIBBPF_OPTS(bpf_test_run_opts, topts);
 	const __u64 nr_pages = 512, page_size = sysconf(_SC_PAGESIZE);
-	long long cur0, cur1, direct0, direct1, pro0, pro1;
+	long long cur0, cur1, swap0, swap1, direct0, direct1, pro0, pro1, swapped;
 	int ready[2], stop[2], i;
 	pid_t pid = -1;
 	char c;
@@ -264,7 +298,7 @@ static void test_kfunc_reclaim(struct memcg_async_reclaim *skel, int cg)
 		return;
 	if (!ASSERT_OK(pipe(stop), "pipe"))
 		goto close_ready;
-	pid = hold_shmem(8 * MB, ready[1], stop);
+	pid = hold_shmem(16 * MB, ready[1], stop);
 	if (!ASSERT_GT(pid, 0, "fork") ||
 	    !ASSERT_EQ(read(ready[0], &c, 1), 1, "shmem charged"))
 		goto out;
@@ -272,12 +306,13 @@ static void test_kfunc_reclaim(struct memcg_async_reclaim *skel, int cg)
 	skel->bss->cgid = get_cgroup_id(CG);
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		skel->bss->arg_nr_pages = nr_pages;
-		skel->bss->arg_gfp = 0;
+		skel->bss->arg_gfp = cases[i].gfp;
 		skel->bss->arg_options = cases[i].options;
 		skel->bss->arg_swappiness = cases[i].swappiness;
 		skel->bss->arg_root = false;
 		skel->bss->result = -12345;
 		cur0 = read_cgroup_value(cg, "memory.current", NULL);
+		swap0 = read_cgroup_value(cg, "memory.swap.current", NULL);
 		direct0 = read_cgroup_value(cg, "memory.stat", "pgsteal_direct");
 		pro0 = read_cgroup_value(cg, "memory.stat", "pgsteal_proactive");
 		if (!ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.try_reclaim),
@@ -285,16 +320,24 @@ static void test_kfunc_reclaim(struct memcg_async_reclaim *skel, int cg)
 		    !ASSERT_EQ(topts.retval, 0, cases[i].name))
 			break;
 		cur1 = read_cgroup_value(cg, "memory.current", NULL);
+		swap1 = read_cgroup_value(cg, "memory.swap.current", NULL);
 		direct1 = read_cgroup_value(cg, "memory.stat", "pgsteal_direct");
 		pro1 = read_cgroup_value(cg, "memory.stat", "pgsteal_proactive");
-		printf("%s: %s: %ld pages reclaimed, memory.current -%lld kB, ",
-		       __func__, cases[i].name, skel->bss->result, (cur0 - cur1) / 1024);
+		swapped = (swap1 - swap0) / (long long)page_size;
+		printf("%s: %s: %ld pages reclaimed, %lld swapped out, memory.current -%lld kB, ",
+		       __func__, cases[i].name, skel->bss->result, swapped, (cur0 - cur1) / 1024);
 		printf("pgsteal_direct +%lld, pgsteal_proactive +%lld\n",
 		       direct1 - direct0, pro1 - pro0);
+		if (cases[i].max_swapped >= 0) {
+			ASSERT_GE(skel->bss->result, 0, cases[i].name);
+			ASSERT_LE(swapped, cases[i].max_swapped, cases[i].name);
+			continue;
+		}
 		/* At least what was asked, at most a reclaim batch more */
 		ASSERT_GE(skel->bss->result, nr_pages, "reclaimed as much as asked");
 		ASSERT_LE(skel->bss->result, 2 * nr_pages, "not much more");
 		ASSERT_GE(cur0 - cur1, (long long)(nr_pages * page_size / 2), "memory.current");
+		ASSERT_GE(swapped, (long long)nr_pages / 2, "memory.swap.current");
 		if (cases[i].options & PROACTIVE) {
 			ASSERT_GE(pro1 - pro0, (long long)nr_pages / 2, "pgsteal_proactive");
 			ASSERT_EQ(direct1 - direct0, 0, "pgsteal_direct");
@@ -440,12 +483,12 @@ static void test_kfunc_fuzz(struct memcg_async_reclaim *skel)
 		0, 1, 2, 31, 32, 33, 64, 0 /* ram - 1 */, 0 /* ram */,
 		0 /* ram + 1 */, 1ULL << 32, 1ULL << 40, LONG_MAX, ULLONG_MAX,
 	};
-	static const __u32 gfp_bounds[] = {
+	const __u32 gfp_bounds[] = {
 		0, GFP_KERNEL, GFP_KERNEL & ~GFP_FS, GFP_KERNEL & ~(GFP_FS | GFP_IO),
 		GFP_NOWAIT, GFP_KERNEL | GFP_NOFAIL, GFP_KERNEL | GFP_HIGHMEM,
 		GFP_IO | GFP_FS, GFP_DIRECT, 1, 1u << 31, UINT_MAX,
 	};
-	static const __u32 option_bounds[] = {
+	const __u32 option_bounds[] = {
 		0, MAY_SWAP, PROACTIVE, MAY_SWAP | PROACTIVE, 1, 1u << 3,
 		1u << 31, UINT_MAX,
 	};
@@ -634,9 +677,13 @@ void serial_test_memcg_ops_async_reclaim(void)
 	snprintf(max, sizeof(max), "%d", CG_MAX);
 	if (!ASSERT_OK(write_cgroup_file(CG, "memory.max", max), "memory.max"))
 		goto out;
-	skel = memcg_async_reclaim__open_and_load();
-	if (!ASSERT_OK_PTR(skel, "open_and_load"))
+	skel = memcg_async_reclaim__open();
+	if (!ASSERT_OK_PTR(skel, "open"))
 		goto out;
+	skel->rodata->page_size = sysconf(_SC_PAGESIZE);
+	if (!ASSERT_OK(memcg_async_reclaim__load(skel), "load"))
+		goto out;
+	read_flags(skel);
 
 	if (test__start_subtest("async_reclaim")) {
 		if (swap_err)

@@ -14,8 +14,6 @@
 
 char _license[] SEC("license") = "GPL";
 
-#define PAGE_SIZE	4096
-
 struct elem {
 	struct bpf_wq wq;
 };
@@ -26,6 +24,23 @@ struct {
 	__type(key, int);
 	__type(value, struct elem);
 } works SEC(".maps");
+
+/* Set by the test before load */
+const volatile __u32 page_size;
+
+/*
+ * Read by the test: the GFP bits and reclaim options the kfunc takes, as
+ * the kernel's BTF (vmlinux.h) gives them. mm renumbers its GFP bits now
+ * and then: a copy of their values would go stale.
+ */
+__u32 gfp_io = 1U << ___GFP_IO_BIT;
+__u32 gfp_fs = 1U << ___GFP_FS_BIT;
+__u32 gfp_direct_reclaim = 1U << ___GFP_DIRECT_RECLAIM_BIT;
+__u32 gfp_kswapd_reclaim = 1U << ___GFP_KSWAPD_RECLAIM_BIT;
+__u32 gfp_nofail = 1U << ___GFP_NOFAIL_BIT;
+__u32 gfp_highmem = 1U << ___GFP_HIGHMEM_BIT;
+__u32 reclaim_may_swap = BPF_MEMCG_RECLAIM_MAY_SWAP;
+__u32 reclaim_proactive = BPF_MEMCG_RECLAIM_PROACTIVE;
 
 /* Written by the test */
 __u64 cgid;		/* the cgroup to keep below its limit */
@@ -65,7 +80,7 @@ static int reclaim_cb(void *map, int *key, void *value)
 
 	usage = bpf_mem_cgroup_usage(memcg);
 	if (usage > target) {
-		__u64 nr_pages = (usage - target) / PAGE_SIZE;
+		__u64 nr_pages = (usage - target) / page_size;
 		__u64 t = bpf_ktime_get_ns();
 
 		ret = bpf_try_to_free_mem_cgroup_pages(memcg, nr_pages, 0,

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The table of `make mutants`, from one or more results.csv: a mutant's
+last result wins, so the runs of several sessions (MUTANTS=...) make one
+table. Survivors listed in mutants/EQUIVALENT are shown as equivalent,
+with the reason. Exit status 1 if a mutant survived or was not run.
+
+  mutants/table.py [--minutes N] results.csv...
+"""
+import csv
+import os
+import sys
+
+
+def main():
+    args = sys.argv[1:]
+    minutes = None
+    if args[:1] == ['--minutes']:
+        minutes, args = int(args[1]), args[2:]
+    if not args:
+        sys.exit(__doc__)
+    rows = {}
+    for path in args:
+        for r in csv.DictReader(open(path)):
+            rows[r['mutant']] = r
+    equiv = {}
+    here = os.path.dirname(os.path.abspath(__file__))
+    eq = os.path.join(here, 'EQUIVALENT')
+    if os.path.exists(eq):
+        for line in open(eq):
+            if line.strip() and not line.startswith('#'):
+                name, _, why = line.partition(':')
+                equiv[name.strip()] = why.strip()
+    out = ['| mutant | result | killed by | build s | test s |',
+           '| --- | --- | --- | --- | --- |']
+    n = {'killed': 0, 'survived': 0, 'equivalent': 0, 'other': 0}
+    secs = 0
+    for m in sorted(rows):
+        r = rows[m]
+        res, by = r['result'], r['killed_by']
+        name = m.split('-', 1)[1]
+        if res == 'survived' and name in equiv:
+            res, by = 'equivalent', equiv[name]
+        n[res if res in n else 'other'] += 1
+        for k in ('build_s', 'test_s'):
+            secs += int(r[k] or 0)
+        out.append(f"| {m} | {res} | {by} | {r['build_s']} | {r['test_s']} |")
+    out.append('')
+    line = (f"{len(rows)} mutants: {n['killed']} killed, {n['survived']} "
+            f"survived, {n['equivalent']} equivalent, {n['other']} not run "
+            f"(build or apply failed); build and test time {secs // 60} min")
+    if minutes is not None:
+        line += f', this run {minutes} min'
+    out.append(line)
+    print('\n'.join(out))
+    sys.exit(1 if n['survived'] or n['other'] else 0)
+
+
+if __name__ == '__main__':
+    main()
