@@ -1056,9 +1056,10 @@ static void test_uncharged(struct memcg_ops *skel)
 	if (!ASSERT_TRUE(wait_ledger(skel, cgid, cg, &st, &cur),
 			 "charged - uncharged == memory.current, after the drain"))
 		goto out;
-	printf("%s: %llu pages touched, %llu charged, %llu uncharged, %lld pages left; before the drain: %llu uncharged, %lld left\n",
+	printf("%s: %llu pages touched, %llu charged, %llu uncharged, %lld left; ",
 	       __func__, (unsigned long long)pages, (unsigned long long)st.charged,
-	       (unsigned long long)st.uncharged, cur / page_size,
+	       (unsigned long long)st.uncharged, cur / page_size);
+	printf("before the drain: %llu uncharged, %lld left\n",
 	       (unsigned long long)before.uncharged, cur0 / page_size);
 	ASSERT_GE(st.charged, pages, "charged");
 	ASSERT_EQ(st.charged, before.charged, "nothing charged after the workload");
