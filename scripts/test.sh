@@ -50,11 +50,18 @@ sel=-t
 msg "running ${env}test_progs $sel $TESTS ($REPEAT time(s)) in the VM"
 log=$CACHE/vm-logs/$(date +%Y%m%d-%H%M%S)-test-$$
 set +e
+# Whether the tests pass or fail, they must leave no cgroup, swap area or
+# zram device behind: each one left is a "leftover:" line, and a failure.
 VM_LOGS=$log "$TOP/scripts/vm.sh" "
+sh '$TOP/scripts/guest-state.sh' | sort >'$log/state-before'
+rc=0
 for i in \$(seq $REPEAT); do
 	echo \"=== run \$i/$REPEAT\"
-	${env}./test_progs${wd} $sel '$TESTS' || exit 1
+	${env}./test_progs${wd} $sel '$TESTS' || { rc=1; break; }
 done
+sh '$TOP/scripts/guest-state.sh' | sort >'$log/state-after'
+diff '$log/state-before' '$log/state-after' | sed -n 's/^> /leftover: /p'
+[ \$rc = 0 ] || exit 1
 $sample"
 rc=$?
 set -e
@@ -91,6 +98,11 @@ if [ -n "$sample" ]; then
 		echo "samples/bpf/memcg check: $(grep -m1 '^sample: FAIL' "$out" || echo 'no result')" >&2
 		failed=$((failed + 1))
 	fi
+fi
+if grep -q '^leftover: ' "$out"; then
+	echo "left behind by the tests:" >&2
+	grep '^leftover: ' "$out" | sed 's/^/  /' >&2
+	failed=$((failed + 1))
 fi
 [ -s "$log/splats.txt" ] && failed=$((failed + 1))
 [ $rc -eq 0 ] || [ $failed -gt 0 ] || failed=1
