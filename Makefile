@@ -15,12 +15,13 @@
 #   make docs        htmldocs + kernel-doc: no warning on the series' lines
 #   make sample-build  samples/bpf with and without CONFIG_MEMCG_BPF
 #   make mutants     build and test each mutant of mutants/: mutation score
+#   make fault       fault injection into the control path (debug kernel)
 
 SHELL := /bin/bash
 S := scripts
-export MUTANTS MUTANT_TESTS MUTANTS_RESUME EXACT PARALLEL SAMPLE LABEL DESCENDANTS CHURN_DESCENDANTS BENCH_DIR FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT STRESS_SECS ROUNDS BENCH_ARGS DEMO_REPS DEMO_SECS DEMO_ONLY
+export FAULT_DESCENDANTS FAULT_OPS MUTANTS MUTANT_TESTS MUTANTS_RESUME EXACT PARALLEL SAMPLE LABEL DESCENDANTS CHURN_DESCENDANTS BENCH_DIR FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT STRESS_SECS ROUNDS BENCH_ARGS DEMO_REPS DEMO_SECS DEMO_ONLY
 
-.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench bench-ctl demo docs sample-build mutants help
+.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench bench-ctl demo docs sample-build mutants fault help
 
 all: help
 help:
@@ -59,3 +60,6 @@ sample-build: kernel
 	@$(S)/sample-build.sh
 mutants: selftests
 	@$(S)/mutants.sh
+fault: FLAVOUR ?= debug
+fault: selftests
+	@$(S)/fault.sh

@@ -61,10 +61,12 @@ struct memcg_bpf_ops {
 	 * Context: that of the charge: usually a task (a page fault, a
 	 * system call), also softirq or hardirq (network buffers, atomic
 	 * allocations), possibly with spinlocks held and interrupts
-	 * disabled. Not called for charges that cannot spin
-	 * (kmalloc_nolock(), alloc_pages_nolock()), which is how a
+	 * disabled. Not called for the charges of kmalloc_nolock() and
+	 * alloc_pages_nolock(), which cannot spin and are how a
 	 * non-sleepable program's own allocations are charged (local
-	 * storage): they do not call the hook again while it runs. The
+	 * storage): they do not call the hook again while it runs. (A
+	 * transparent huge page faulted in without reclaim, with
+	 * GFP_TRANSHUGE_LIGHT, cannot spin either, and is reported.) The
 	 * refill of BPF's memory allocator (hash map elements, bpf_obj_new())
 	 * charges from an irq_work, in hardirq context: a program that
 	 * allocates that way can see the hook called at that level, once
@@ -78,10 +80,10 @@ struct memcg_bpf_ops {
 	 * (freed, or returned from the per-CPU charge stock).
 	 *
 	 * The two hooks report events, they are not a ledger: pages charged
-	 * where no hook is called (charges that cannot spin, the replacement
-	 * of a page cache folio) are uncharged with one, and the charges of a
-	 * removed cgroup move to its parent. bpf_mem_cgroup_usage() gives the
-	 * usage itself.
+	 * where no hook is called (charges of the nolock allocators, the
+	 * replacement of a page cache folio) are uncharged with one, and the
+	 * charges of a removed cgroup move to its parent.
+	 * bpf_mem_cgroup_usage() gives the usage itself.
 	 *
 	 * Context: that of the free: a task, softirq or hardirq, possibly
 	 * with interrupts disabled, with the lock of the per-CPU charge
@@ -162,10 +164,23 @@ void __memcg_bpf_uncharged(struct mem_cgroup *memcg, unsigned int nr_pages);
 void memcg_bpf_online(struct mem_cgroup *memcg);
 void memcg_bpf_offline(struct mem_cgroup *memcg);
 
-static inline void memcg_bpf_charged(struct mem_cgroup *memcg,
-				     unsigned int nr_pages)
+/*
+ * Whether a charge with @gfp_mask is reported to memcg_charged: all but
+ * those of kmalloc_nolock() and alloc_pages_nolock(), which may come from
+ * the hook's own program. Those take neither a reclaim flag nor __GFP_IO
+ * and __GFP_FS; a transparent huge page fault that may not reclaim
+ * (GFP_TRANSHUGE_LIGHT) has no reclaim flag either, but is a page fault.
+ */
+static inline bool memcg_bpf_charge_reported(gfp_t gfp_mask)
 {
-	if (memcg_bpf_ops_enabled())
+	return gfpflags_allow_spinning(gfp_mask) ||
+	       (gfp_mask & (__GFP_IO | __GFP_FS));
+}
+
+static inline void memcg_bpf_charged(struct mem_cgroup *memcg,
+				     unsigned int nr_pages, gfp_t gfp_mask)
+{
+	if (memcg_bpf_ops_enabled() && memcg_bpf_charge_reported(gfp_mask))
 		__memcg_bpf_charged(memcg, nr_pages);
 }
 
@@ -198,7 +213,7 @@ static inline unsigned long memcg_bpf_take_delay(void)
 }
 #else
 static inline void memcg_bpf_charged(struct mem_cgroup *memcg,
-				     unsigned int nr_pages)
+				     unsigned int nr_pages, gfp_t gfp_mask)
 {
 }
 

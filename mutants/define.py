@@ -67,17 +67,20 @@ MUTANTS = [
 #define static_branch_slow_dec_deferred(key) do { } while (0)''',
      'attaching a policy does not enable the static key (its hooks are not called)'),
     ('charge-after-refill', MC,
-     '''	if (allow_spinning)
-		memcg_bpf_charged(memcg, batch);
+     '''	memcg_bpf_charged(memcg, batch, gfp_mask);
 
 	if (batch > nr_pages)
 		refill_stock(memcg, batch - nr_pages);''',
      '''	if (batch > nr_pages)
 		refill_stock(memcg, batch - nr_pages);
 
-	if (allow_spinning)
-		memcg_bpf_charged(memcg, batch);''',
+	memcg_bpf_charged(memcg, batch, gfp_mask);''',
      'the charge is reported after refill_stock(), which may uncharge part of it first'),
+    ('thp-charge-skipped', 'mm/memcontrol-bpf.h',
+     '''	return gfpflags_allow_spinning(gfp_mask) ||
+	       (gfp_mask & (__GFP_IO | __GFP_FS));''',
+     '''	return gfpflags_allow_spinning(gfp_mask);''',
+     'memcg_charged misses huge pages faulted in without reclaim (GFP_TRANSHUGE_LIGHT)'),
     ('no-uncharge-hook', MC,
      '''	memcg_bpf_uncharged(memcg, nr_pages);''',
      '''''',
@@ -89,8 +92,8 @@ MUTANTS = [
 		page_counter_uncharge(&old->memory, stock_pages);''',
      'pages the per-CPU stock returns to the page counter are not reported as uncharged'),
     ('charged-nr-pages', MC,
-     '''		memcg_bpf_charged(memcg, batch);''',
-     '''		memcg_bpf_charged(memcg, nr_pages);''',
+     '''	memcg_bpf_charged(memcg, batch, gfp_mask);''',
+     '''	memcg_bpf_charged(memcg, nr_pages, gfp_mask);''',
      'memcg_charged reports the charge, not the batch taken from the page counter'),
     # protection (patch 9)
     ('low-withdraw', BM,
@@ -302,6 +305,7 @@ KILLERS = {
     'delay-fork': MO + 'fork_delay',
     'no-static-key': MO + 'throttle',
     'charge-after-refill': MO + 'balance',
+    'thp-charge-skipped': MO + 'thp_charge',
     'no-uncharge-hook': MO + 'uncharged',
     'charged-nr-pages': MO + 'uncharged',
     'drain-not-reported': MO + 'uncharged',

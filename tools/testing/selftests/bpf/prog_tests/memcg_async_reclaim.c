@@ -10,6 +10,7 @@
  */
 #include <limits.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <test_progs.h>
@@ -149,19 +150,20 @@ struct kfunc_case {
 
 /*
  * The GFP bits and reclaim options the kfunc takes, as the kernel defines
- * them: read from the BPF object (which has them from the kernel's BTF)
+ * them: read from the BPF object (which has them from vmlinux.h)
  * once it is loaded, by read_flags(). Not constants: the tables that use
  * them are built at run time.
  */
 static struct {
-	__u32 io, fs, direct_reclaim, kswapd_reclaim, nofail, highmem;
+	__u32 io, fs, direct_reclaim, kswapd_reclaim, nofail, highmem, nowarn;
 	__u32 may_swap, proactive;
 } kflags;
 
 #define GFP_IO		kflags.io
 #define GFP_FS		kflags.fs
-#define GFP_KERNEL	(kflags.direct_reclaim | kflags.kswapd_reclaim | GFP_IO | GFP_FS)
-#define GFP_NOWAIT	kflags.kswapd_reclaim
+#define GFP_DIRECT	kflags.direct_reclaim
+#define GFP_KERNEL	(GFP_DIRECT | kflags.kswapd_reclaim | GFP_IO | GFP_FS)
+#define GFP_NOWAIT	(kflags.kswapd_reclaim | kflags.nowarn)
 #define GFP_NOFAIL	kflags.nofail
 #define GFP_HIGHMEM	kflags.highmem
 #define MAY_SWAP	kflags.may_swap
@@ -175,6 +177,7 @@ static void read_flags(const struct memcg_async_reclaim *skel)
 	kflags.kswapd_reclaim = skel->data->gfp_kswapd_reclaim;
 	kflags.nofail = skel->data->gfp_nofail;
 	kflags.highmem = skel->data->gfp_highmem;
+	kflags.nowarn = skel->data->gfp_nowarn;
 	kflags.may_swap = skel->data->reclaim_may_swap;
 	kflags.proactive = skel->data->reclaim_proactive;
 }
@@ -240,7 +243,12 @@ static pid_t hold_shmem(size_t size, int ready_fd, int stop[2])
 		return pid;
 	/* Only the parent's write end keeps the pipe open */
 	close(stop[1]);
-	if (join_parent_cgroup(CG))
+	/*
+	 * Anonymous memory in 4 kB pages: a transparent huge page faulted
+	 * in for the buffer would be 512 pages the kfunc may swap out even
+	 * with GFP_NOFS.
+	 */
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) || join_parent_cgroup(CG))
 		_exit(1);
 	fd = memfd_create("memcg_hold", 0);
 	if (fd < 0)
@@ -299,6 +307,9 @@ static void test_kfunc_reclaim(struct memcg_async_reclaim *skel, int cg)
 	if (!ASSERT_OK(pipe(stop), "pipe"))
 		goto close_ready;
 	pid = hold_shmem(16 * MB, ready[1], stop);
+	/* The read below ends if the child exits early */
+	close(ready[1]);
+	ready[1] = -1;
 	if (!ASSERT_GT(pid, 0, "fork") ||
 	    !ASSERT_EQ(read(ready[0], &c, 1), 1, "shmem charged"))
 		goto out;
@@ -321,6 +332,9 @@ static void test_kfunc_reclaim(struct memcg_async_reclaim *skel, int cg)
 			break;
 		cur1 = read_cgroup_value(cg, "memory.current", NULL);
 		swap1 = read_cgroup_value(cg, "memory.swap.current", NULL);
+		if (!ASSERT_GE(swap0, 0, "memory.swap.current") ||
+		    !ASSERT_GE(swap1, 0, "memory.swap.current"))
+			break;
 		direct1 = read_cgroup_value(cg, "memory.stat", "pgsteal_direct");
 		pro1 = read_cgroup_value(cg, "memory.stat", "pgsteal_proactive");
 		swapped = (swap1 - swap0) / (long long)page_size;
@@ -353,7 +367,8 @@ out:
 	close(stop[0]);
 close_ready:
 	close(ready[0]);
-	close(ready[1]);
+	if (ready[1] >= 0)
+		close(ready[1]);
 }
 
 /* The results a call of the kfunc may have, as bits */

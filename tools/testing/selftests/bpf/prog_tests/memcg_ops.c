@@ -1832,6 +1832,143 @@ out:
 	cg_remove_all(&cgs);
 }
 
+
+#define THP_DIR		"/sys/kernel/mm/transparent_hugepage/"
+#define THP_SIZE	(2 * MB)
+#define THP_AREA	(8 * MB)
+
+/* The value of THP setting @name ("always [madvise] never") in @buf */
+static int get_thp(const char *name, char *buf, size_t len)
+{
+	char path[96], line[96], *l, *r;
+	FILE *f;
+
+	snprintf(path, sizeof(path), THP_DIR "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	l = fgets(line, sizeof(line), f);
+	fclose(f);
+	if (!l || !(l = strchr(line, '[')) || !(r = strchr(l, ']')))
+		return -EINVAL;
+	*r = 0;
+	snprintf(buf, len, "%s", l + 1);
+	return 0;
+}
+
+static int set_thp(const char *name, const char *value)
+{
+	char path[96];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), THP_DIR "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A transparent huge page faulted in with THP defrag "never" is charged
+ * with GFP_TRANSHUGE_LIGHT, which has no reclaim flag: the charge cannot
+ * spin (gfpflags_allow_spinning()), as those of kmalloc_nolock(), which
+ * memcg_charged does not see. But it is a page fault, and the hook must
+ * see it: a policy would otherwise never hear of a workload's huge pages.
+ */
+static void test_thp_charge(struct memcg_ops *skel)
+{
+	int parent, cg, ready[2] = { -1, -1 }, stop[2] = { -1, -1 };
+	char enabled[16], defrag[16], c;
+	struct bpf_link *link = NULL;
+	struct memcg_ops_stat st;
+	struct cgroups cgs = {};
+	long long cur, thp;
+	pid_t pid = -1;
+	__u64 cgid;
+
+	if (get_thp("enabled", enabled, sizeof(enabled)) ||
+	    get_thp("defrag", defrag, sizeof(defrag))) {
+		printf("%s: no transparent huge pages: skipped\n", __func__);
+		test__skip();
+		return;
+	}
+	if (!ASSERT_OK(set_thp("defrag", "never"), "THP defrag never"))
+		return;
+	if (!strcmp(enabled, "never") &&
+	    !ASSERT_OK(set_thp("enabled", "madvise"), "THP enabled madvise"))
+		goto restore;
+
+	parent = cg_add(&cgs, "/mo_thp", true);
+	cg = cg_add(&cgs, "/mo_thp/c", false);
+	if (parent < 0 || cg < 0)
+		goto out;
+	cgid = get_cgroup_id("/mo_thp/c");
+	skel->bss->low_cgid = 0;
+	skel->bss->high_cgid = 0;
+	link = attach(skel->maps.policy_throttle, parent, 0);
+	if (!ASSERT_OK_PTR(link, "attach") ||
+	    !ASSERT_OK(pipe(ready), "pipe") || !ASSERT_OK(pipe(stop), "pipe"))
+		goto out;
+
+	pid = fork();
+	if (!pid) {
+		char *p, *a;
+
+		close(ready[0]);
+		close(stop[1]);
+		if (join_parent_cgroup("/mo_thp/c"))
+			_exit(1);
+		p = mmap(NULL, THP_AREA + THP_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(2);
+		a = (char *)(((unsigned long)p + THP_SIZE - 1) & ~(THP_SIZE - 1UL));
+		madvise(a, THP_AREA, MADV_HUGEPAGE);
+		memset(a, 1, THP_AREA);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(3);
+		while (read(stop[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	ready[1] = -1;
+	close(stop[0]);
+	stop[0] = -1;
+	if (!ASSERT_GT(pid, 0, "fork") ||
+	    !ASSERT_EQ(read(ready[0], &c, 1), 1, "huge pages touched"))
+		goto out;
+
+	thp = read_cgroup_value(cg, "memory.stat", "anon_thp");
+	if (!ASSERT_GE(thp, THP_SIZE, "memory.stat anon_thp: huge pages faulted in"))
+		goto out;
+	if (!ASSERT_TRUE(wait_ledger(skel, cgid, cg, &st, &cur),
+			 "charged - uncharged == memory.current"))
+		goto out;
+	printf("%s: %lld kB of huge pages, %llu pages charged, %lld kB in memory.current\n",
+	       __func__, thp / 1024, (unsigned long long)st.charged, cur / 1024);
+	ASSERT_GE(st.charged, thp / page_size, "memcg_charged saw the huge pages");
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+out:
+	if (stop[1] >= 0)
+		close(stop[1]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	if (stop[0] >= 0)
+		close(stop[0]);
+	if (ready[0] >= 0)
+		close(ready[0]);
+	if (ready[1] >= 0)
+		close(ready[1]);
+	bpf_link__destroy(link);
+	cg_remove_all(&cgs);
+restore:
+	set_thp("defrag", defrag);
+	set_thp("enabled", enabled);
+}
 /*
  * Swap on, once: zram if the system has no swap yet. @state: 0 not tried
  * yet, 1 on, -1 unavailable. Where there can be no swap (no zram), the
@@ -1910,6 +2047,8 @@ void serial_test_memcg_ops(void)
 		test_fork_delay(skel);
 	if (start_subtest(skel, "delay_limits"))
 		test_delay_limits(skel);
+	if (start_subtest(skel, "thp_charge"))
+		test_thp_charge(skel);
 
 	/* Reclaim needs somewhere to put anonymous memory */
 	if (start_subtest(skel, "below_low") && need_swap(&swap, swap_dev, sizeof(swap_dev)))

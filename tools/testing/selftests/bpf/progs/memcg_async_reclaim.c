@@ -29,9 +29,10 @@ struct {
 const volatile __u32 page_size;
 
 /*
- * Read by the test: the GFP bits and reclaim options the kfunc takes, as
- * the kernel's BTF (vmlinux.h) gives them. mm renumbers its GFP bits now
- * and then: a copy of their values would go stale.
+ * Read by the test: the GFP bits and reclaim options the kfunc takes, from
+ * vmlinux.h, i.e. from the BTF of the kernel the selftests are built
+ * against (the one they test), rather than copied from mm's headers: mm
+ * renumbers its GFP bits now and then.
  */
 __u32 gfp_io = 1U << ___GFP_IO_BIT;
 __u32 gfp_fs = 1U << ___GFP_FS_BIT;
@@ -39,6 +40,7 @@ __u32 gfp_direct_reclaim = 1U << ___GFP_DIRECT_RECLAIM_BIT;
 __u32 gfp_kswapd_reclaim = 1U << ___GFP_KSWAPD_RECLAIM_BIT;
 __u32 gfp_nofail = 1U << ___GFP_NOFAIL_BIT;
 __u32 gfp_highmem = 1U << ___GFP_HIGHMEM_BIT;
+__u32 gfp_nowarn = 1U << ___GFP_NOWARN_BIT;
 __u32 reclaim_may_swap = BPF_MEMCG_RECLAIM_MAY_SWAP;
 __u32 reclaim_proactive = BPF_MEMCG_RECLAIM_PROACTIVE;
 
