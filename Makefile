@@ -16,12 +16,13 @@
 #   make sample-build  samples/bpf with and without CONFIG_MEMCG_BPF
 #   make mutants     build and test each mutant of mutants/: mutation score
 #   make fault       fault injection into the control path (debug kernel)
+#   make kcsan       data races: the tests on KCSAN kernels, series and base
 
 SHELL := /bin/bash
 S := scripts
 export FAULT_DESCENDANTS FAULT_OPS MUTANTS MUTANT_TESTS MUTANTS_RESUME EXACT PARALLEL SAMPLE LABEL DESCENDANTS CHURN_DESCENDANTS BENCH_DIR FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT STRESS_SECS ROUNDS BENCH_ARGS DEMO_REPS DEMO_SECS DEMO_ONLY
 
-.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench bench-ctl demo docs sample-build mutants fault help
+.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench bench-ctl demo docs sample-build mutants fault kcsan help
 
 all: help
 help:
@@ -63,3 +64,5 @@ mutants: selftests
 fault: FLAVOUR ?= debug
 fault: selftests
 	@$(S)/fault.sh
+kcsan: toolchain tree
+	@$(S)/kcsan.sh

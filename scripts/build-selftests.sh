@@ -3,10 +3,13 @@
 # Build the upstream BPF selftests runner (tools/testing/selftests/bpf
 # test_progs, bpf_testmod, bpftool) of the series branch against the built
 # kernel, in the toolchain root, output in $CACHE/selftests-$FLAVOUR.
-# Also builds the series' samples/bpf loader when the series has one.
+# Also builds the series' samples/bpf loader when the series has one. The
+# base flavours (base, base-kcsan) get the base tree's own selftests.
 . "$(dirname "$0")/common.sh"
 
 SELFTESTS=$CACHE/selftests-$FLAVOUR
+src=$KDIR
+[[ $FLAVOUR != base* ]] || src=$CACHE/linux-base
 [ -f "$OUT/vmlinux" ] || die "no built kernel in $OUT; run: make kernel"
 mkdir -p "$SELFTESTS"
 exec 9>"$CACHE/build.lock"
@@ -20,8 +23,8 @@ start=$(date +%s)
 # tree (test_kmods/), which the flavours share: build them anew for this
 # kernel every time.
 targets=(test_progs bench)
-rm -f "$KDIR"/tools/testing/selftests/bpf/test_kmods/*.ko "$SELFTESTS"/*.ko
-if ! in_root make -C "$KDIR/tools/testing/selftests/bpf" -j"$JOBS" \
+rm -f "$src"/tools/testing/selftests/bpf/test_kmods/*.ko "$SELFTESTS"/*.ko
+if ! in_root make -C "$src/tools/testing/selftests/bpf" -j"$JOBS" \
 	O="$OUT" OUTPUT="$SELFTESTS" VMLINUX_BTF="$OUT/vmlinux" \
 	CLANG=clang-$ROOT_CLANG LLC=llc LLVM_STRIP=llvm-strip \
 	"${targets[@]}" >"$log" 2>&1; then
@@ -54,7 +57,7 @@ build_loader() {
 			-o $N "$C" $SF/tools/build/libbpf/libbpf.a -lelf -lz -lzstd
 	' sh "$KDIR" "$SELFTESTS" "$S" "$OUT/vmlinux" "$@"
 }
-if [ -f "$KDIR/samples/bpf/memcg.bpf.c" ]; then
+if [ -f "$src/samples/bpf/memcg.bpf.c" ]; then
 	S=$SELFTESTS/samples
 	rm -rf "$S"
 	mkdir -p "$S"

@@ -14,7 +14,9 @@
 # directories the guest may write, space separated), VM_ICOUNT (TCG only:
 # QEMU's -icount shift=N, the guest clock then counts guest instructions,
 # 2^N ns each, instead of host time, so timings taken in the guest are
-# instruction counts and repeat from run to run; for benchmarks).
+# instruction counts and repeat from run to run; for benchmarks),
+# VM_SPLAT_IGNORE (an extended regex: kernel reports matching it do not
+# fail the run; scripts/kcsan.sh collects KCSAN's itself).
 . "$(dirname "$0")/common.sh"
 
 [ $# -ge 1 ] || die "usage: vm.sh 'command'"
@@ -124,7 +126,8 @@ splat='WARNING: |BUG: |BUG kmalloc|Oops|general protection fault|Kernel panic|'\
 'blocked for more than|soft lockup|hard LOCKUP|sleeping function called from invalid context|'\
 'refcount_t: |list_add corruption|list_del corruption'
 cat "$logs/console.log" "$logs/dmesg.txt" 2>/dev/null |
-	tr -d "\r" | grep -E "$splat" | grep -v 'lockdep is turned off' | sort -u >"$logs/splats.txt" || true
+	tr -d "\r" | grep -E "$splat" | grep -v 'lockdep is turned off' |
+	grep -vE "${VM_SPLAT_IGNORE:-^\$}" | sort -u >"$logs/splats.txt" || true
 if [ -s "$logs/kmemleak.txt" ]; then
 	n=$(grep -c '^unreferenced object' "$logs/kmemleak.txt")
 	echo "kmemleak: $n unreferenced object(s)" >>"$logs/splats.txt"
