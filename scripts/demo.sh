@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # The demo: boots the patched kernel in the VM and runs, with stress-ng as
 # the workload, the experiments of scripts/demo/guest.sh:
-#   A. memory priority: low's throughput with no policy, static memory.low
-#      on high (high active, high idle) and the BPF dynamic protection of
-#      samples/bpf/memcg (high active, high idle);
+#   A. memory priority: high's and low's throughput with no policy, static
+#      memory.low on high and BPF protection (the demo's loader with
+#      below_low; samples/bpf/memcg with the design document's command
+#      line), each with high active and with high idle;
 #   B. throttling accuracy: configured vs measured delay;
 #   C. asynchronous reclaim: memory.events max/oom_kill and workload time
 #      with no policy, a userspace memory.reclaim agent (1 s, 100 ms) and
@@ -12,7 +13,7 @@
 #   D. protection reaction: userspace memory.low agent vs the BPF hook.
 # Prints one table; the raw results (CSV, JSON), the table and a plot of A
 # and C are written to $CACHE/demo/<time>/ (the path is printed).
-#   DEMO_REPS=N      repetitions of each case (default 3)
+#   DEMO_REPS=N      repetitions of each case (default 5)
 #   DEMO_SECS=N      seconds of each stress-ng run in A (default 20)
 #   DEMO_ONLY="A C"  run only these experiments
 . "$(dirname "$0")/common.sh"
@@ -37,7 +38,7 @@ start=$(date +%s)
 set +e
 VM_TIMEOUT=${VM_TIMEOUT:-3000} VM_RWDIRS="$res" VM_LOGS=$res/vm \
 	"$TOP/scripts/vm.sh" "DEMO_REPS='${DEMO_REPS:-}' DEMO_SECS='${DEMO_SECS:-}' \
-DEMO_ONLY='${DEMO_ONLY:-}' bash '$TOP/scripts/demo/guest.sh' '$res' '$memcg' '$tool' '$S/tools/sbin/bpftool'"
+DEMO_ONLY='${DEMO_ONLY:-}' bash '$TOP/scripts/demo/guest.sh' '$res' '$memcg' '$tool' '$S/tools/sbin/bpftool' '$S/samples/memcg'"
 rc=$?
 set -e
 [ -s "$res/results.csv" ] || die "the demo produced no results (logs: $res/vm)"

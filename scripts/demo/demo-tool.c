@@ -16,6 +16,10 @@
  *	Userspace reclaim agent: every INTERVAL_MS, if memory.current is
  *	above TRIGGER_MB, write the excess over TARGET_MB to memory.reclaim.
  *	Until SIGTERM; then print its counts.
+ *   demo-tool beat FAULTS_PER_S
+ *	Fault in that many fresh pages a second (ten batches, each mapped,
+ *	touched and unmapped), until SIGTERM: what keeps a workload whose
+ *	memory is resident "active" for a policy that watches page faults.
  *   demo-tool lowagent HIGH_CGROUP FAULTS_PER_S INTERVAL_MS LOW_MB
  *	Userspace protection agent: every INTERVAL_MS, read the high
  *	cgroup's pgfault count; while its rate exceeds FAULTS_PER_S, set
@@ -258,6 +262,27 @@ static int lowagent(const char *cg, unsigned long rate, unsigned long interval_m
 	return 0;
 }
 
+static int beat(unsigned long rate)
+{
+	unsigned long i, n = rate / 10 ? rate / 10 : 1;
+	long psz = sysconf(_SC_PAGESIZE);
+	char *p;
+
+	while (!stop) {
+		p = mmap(NULL, n * psz, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			perror("mmap");
+			return 1;
+		}
+		for (i = 0; i < n; i++)
+			p[i * psz] = 1;
+		munmap(p, n * psz);
+		sleep_ms(100);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -274,12 +299,14 @@ int main(int argc, char **argv)
 	if (argc == 6 && !strcmp(argv[1], "reclaimd"))
 		return reclaimd(argv[2], arg_num(argv[3]), arg_num(argv[4]),
 				arg_num(argv[5]));
+	if (argc == 3 && !strcmp(argv[1], "beat"))
+		return beat(arg_num(argv[2]));
 	if (argc == 6 && !strcmp(argv[1], "lowagent"))
 		return lowagent(argv[2], arg_num(argv[3]), arg_num(argv[4]),
 				arg_num(argv[5]));
 	fprintf(stderr,
 		"usage: demo-tool faultlat MB MIN_MS | hold MB READY_FILE |\n"
-		"       reclaimd CGROUP TRIGGER_MB TARGET_MB INTERVAL_MS |\n"
+		"       reclaimd CGROUP TRIGGER_MB TARGET_MB INTERVAL_MS | beat FAULTS_PER_S |\n"
 		"       lowagent HIGH_CGROUP FAULTS_PER_S INTERVAL_MS LOW_MB\n");
 	return 2;
 }

@@ -1,15 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The demo's experiments, run inside the VM by scripts/demo.sh.
-#   guest.sh OUTDIR MEMCG DEMO_TOOL BPFTOOL
-# OUTDIR: where results.csv and the logs go; MEMCG: the samples/bpf/memcg
-# loader; DEMO_TOOL: scripts/demo/demo-tool built for the guest; BPFTOOL:
-# checks that the loader leaves no struct_ops link when it exits.
-# Environment: DEMO_REPS (repetitions, 3), DEMO_SECS (seconds of each
+#   guest.sh OUTDIR MEMCG DEMO_TOOL BPFTOOL SAMPLE
+# OUTDIR: where results.csv and the logs go; MEMCG: the demo's policy
+# loader (scripts/demo/policy.c); DEMO_TOOL: scripts/demo/demo-tool built
+# for the guest; BPFTOOL: checks that a loader leaves no struct_ops link
+# when it exits; SAMPLE: the series' samples/bpf/memcg, run with the
+# design document's own command line in A.
+# Environment: DEMO_REPS (repetitions, 5), DEMO_SECS (seconds of each
 # stress-ng run in A, 20), DEMO_ONLY (experiments to run, default "A B C D").
 set -u
-OUT=$1 MEMCG=$2 TOOL=$3 BPFTOOL=$4
-REPS=${DEMO_REPS:-3}
+OUT=$1 MEMCG=$2 TOOL=$3 BPFTOOL=$4 SAMPLE=$5
+REPS=${DEMO_REPS:-5}
 SECS=${DEMO_SECS:-20}
 ONLY=${DEMO_ONLY:-A B C D}
 CSV=$OUT/results.csv
@@ -32,6 +34,7 @@ RC_TRIGGER=40			# MB, reclaim starts above (C)
 RC_TARGET=24			# MB, reclaim down to (C)
 RC_DELAY=500			# ms, backpressure delay at memory.max (C)
 THRESHOLD=100			# faults/s of high that make it "active"
+BEAT=200			# faults/s of an active high besides its working set
 
 log() { echo "[$(date +%T)] $*" | tee -a "$LOG" >&2; }
 result() { echo "$1,$2,$3,$4,$5" >>"$CSV"; }   # exp,scenario,rep,metric,value
@@ -60,9 +63,9 @@ setup_parent() {	# setup_parent [MAX_MB]
 POLICY_PID=
 start_policy() {
 	local f=$OUT/policy.out
-	"$MEMCG" "$@" >"$f" 2>&1 &
+	"${LOADER:-$MEMCG}" "$@" >"$f" 2>&1 &
 	POLICY_PID=$!
-	wait_for 60 grep -q '^Running' "$f" || { cat "$f" >&2; fail "memcg $*"; }
+	wait_for 60 grep -qE '^(Running|Successfully attached)' "$f" || { cat "$f" >&2; fail "memcg $*"; }
 }
 # Stop it with SIGINT (Ctrl-C): it must exit 0 and leave no link behind.
 stop_policy() {
@@ -84,55 +87,68 @@ wall() { awk '/wall-clock-time:/ { print $2; exit }' "$1"; }
 event() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.events"; }
 memstat() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.stat"; }
 
-# The memory-hungry workers of A: each writes WSET MB with 64-bit stores
-# (write64 counts its bogo ops as it goes, not once a pass). High's maps
-# its memory anew for every pass, so that it takes page faults all the
-# time it runs (it is "active"); low's keeps it (--vm-keep), so that its
-# throughput is that of memory while its working set fits, and that of
-# swap-in when it does not.
-sng_vm() {	# sng_vm CGROUP YAML [--vm-keep]
-	in_cg "$1" stress-ng --vm 1 --vm-bytes ${WSET}M --vm-method write64 ${3:-} -t ${SECS}s \
+# The workers of A: each keeps a working set of WSET MB and writes over
+# it with 64-bit stores (write64 counts its bogo ops as it goes, not once a
+# pass): its throughput is that of memory while the working set stays
+# resident, and that of swap-in when it does not. An active high also
+# faults in BEAT fresh pages a second besides (demo-tool beat), as a
+# running service allocates: the policies watch page faults, and a
+# resident working set takes none.
+sng_vm() {	# sng_vm CGROUP YAML
+	in_cg "$1" stress-ng --vm 1 --vm-bytes ${WSET}M --vm-method write64 --vm-keep -t ${SECS}s \
 		--metrics-brief --yaml "$2" >>"$OUT/stress-ng.log" 2>&1
 }
 
 # ---------------------------------------------------------------- A
-# Memory priority: throughput of low under five policies.
+# Memory priority, both directions: high's and low's throughput with no
+# policy, static memory.low on high, and two BPF policies: the demo's
+# loader with below_low, and samples/bpf/memcg with the design document's
+# own command line (--threshold=1 --use_below_min); each with high active,
+# and with high idle (it touched its memory once and sleeps).
 exp_a_one() {
-	local sc=$1 rep=$2 hp lp ready=$OUT/ready
+	local sc=$1 rep=$2 hp bp lp hb= ready=$OUT/ready
 	setup_parent
 	case $sc in
 	memory.low-*) echo $((WSET << 20)) >"$D/high/memory.low" ;;
 	bpf-*) start_policy --high_path "$D/high" --threshold $THRESHOLD --use_below_low ;;
+	seed-*) LOADER=$SAMPLE start_policy --low_path="$D/low" --high_path="$D/high" \
+		--threshold=1 --use_below_min ;;
 	esac
 	case $sc in
-	*-idle)	# high touches its memory once, then sleeps
+	*-idle)
 		rm -f "$ready"
 		in_cg "$D/high" "$TOOL" hold $WSET "$ready"
 		hp=$!
 		wait_for 120 test -e "$ready" || fail "A $sc: high did not fill"
-		sng_vm "$D/low" "$OUT/low.yaml" --vm-keep; lp=$!
+		sng_vm "$D/low" "$OUT/low.yaml"; lp=$!
 		wait $lp || fail "A $sc: stress-ng low"
 		# how much of the idle high cgroup's memory low pushed to swap
 		result A "$sc" "$rep" high_swapped_mb $(( $(cat "$D/high/memory.swap.current") >> 20 ))
 		kill -TERM $hp; wait $hp
 		;;
 	*)
+		in_cg "$D/high" "$TOOL" beat $BEAT; bp=$!
 		sng_vm "$D/high" "$OUT/high.yaml"; hp=$!
-		sng_vm "$D/low" "$OUT/low.yaml" --vm-keep; lp=$!
+		sng_vm "$D/low" "$OUT/low.yaml"; lp=$!
 		wait $hp || fail "A $sc: stress-ng high"
 		wait $lp || fail "A $sc: stress-ng low"
-		result A "$sc" "$rep" high_bogo_ops_s "$(bogo "$OUT/high.yaml")"
+		kill -TERM $bp; wait $bp
+		hb=$(bogo "$OUT/high.yaml")
+		result A "$sc" "$rep" high_bogo_ops_s "$hb"
 		;;
 	esac
 	result A "$sc" "$rep" low_bogo_ops_s "$(bogo "$OUT/low.yaml")"
 	stop_policy
-	log "A $sc rep $rep: low $(bogo "$OUT/low.yaml") bogo ops/s"
+	log "A $sc rep $rep: low $(bogo "$OUT/low.yaml")${hb:+, high $hb} bogo ops/s"
 }
 
+# The scenarios interleaved, run after run, so that a slow phase of the
+# host does not fall on one scenario only
 exp_a() {
 	local rep sc
 	for rep in $(seq "$REPS"); do
-		for sc in baseline memory.low-active memory.low-idle bpf-active bpf-idle; do
+		for sc in baseline memory.low-active memory.low-idle bpf-active bpf-idle \
+			  seed-active seed-idle; do
 			exp_a_one "$sc" "$rep"
 		done
 	done
