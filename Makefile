@@ -17,12 +17,13 @@
 #   make mutants     build and test each mutant of mutants/: mutation score
 #   make fault       fault injection into the control path (debug kernel)
 #   make kcsan       data races: the tests on KCSAN kernels, series and base
+#   make matrix      the robot's builds: i386, arm64, clang, options off, W=1, sparse
 
 SHELL := /bin/bash
 S := scripts
-export FAULT_DESCENDANTS FAULT_OPS MUTANTS MUTANT_TESTS MUTANTS_RESUME EXACT PARALLEL SAMPLE LABEL DESCENDANTS CHURN_DESCENDANTS BENCH_DIR FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT STRESS_SECS ROUNDS BENCH_ARGS DEMO_REPS DEMO_SECS DEMO_ONLY
+export MATRIX MATRIX_CHECK FAULT_DESCENDANTS FAULT_OPS MUTANTS MUTANT_TESTS MUTANTS_RESUME EXACT PARALLEL SAMPLE LABEL DESCENDANTS CHURN_DESCENDANTS BENCH_DIR FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT STRESS_SECS ROUNDS BENCH_ARGS DEMO_REPS DEMO_SECS DEMO_ONLY
 
-.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench bench-ctl demo docs sample-build mutants fault kcsan help
+.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench bench-ctl demo docs sample-build mutants fault kcsan matrix help
 
 all: help
 help:
@@ -66,3 +67,5 @@ fault: selftests
 	@$(S)/fault.sh
 kcsan: toolchain tree
 	@$(S)/kcsan.sh
+matrix: kernel
+	@$(S)/matrix.sh
