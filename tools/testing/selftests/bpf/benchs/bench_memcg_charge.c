@@ -31,7 +31,7 @@
 #define CG			"/bench_memcg_charge"
 #define CG_RECLAIM		"/bench_memcg_reclaim"
 #define RECLAIM_CHILDREN	8
-#define CHILD_MEMORY		(1UL << 20)
+#define CHILD_MEMORY		(1024 * 1024UL)
 #define MAX_ITERS		1024
 
 /* As in progs/memcg_charge_bench.c */
@@ -222,7 +222,7 @@ static void setup_reclaim(void)
 	}
 }
 
-static void attach(struct bpf_map *(*map)(struct memcg_charge_bench *skel))
+static void attach_policy(struct bpf_map *(*map)(struct memcg_charge_bench *skel))
 {
 	LIBBPF_OPTS(bpf_struct_ops_opts, opts, .cgroup_fd = ctx.cg_fd);
 
@@ -252,25 +252,25 @@ static struct bpf_map *policy_map(struct memcg_charge_bench *skel)
 static void setup_charge_bpf(void)
 {
 	setup_charge();
-	attach(bench_map);
+	attach_policy(bench_map);
 }
 
 static void setup_charge_policy(void)
 {
 	setup_charge();
-	attach(policy_map);
+	attach_policy(policy_map);
 }
 
 static void setup_reclaim_bpf(void)
 {
 	setup_reclaim();
-	attach(bench_map);
+	attach_policy(bench_map);
 }
 
 static void setup_reclaim_policy(void)
 {
 	setup_reclaim();
-	attach(policy_map);
+	attach_policy(policy_map);
 }
 
 #define MEMCG_BENCH(_name, _setup, _producer)		\

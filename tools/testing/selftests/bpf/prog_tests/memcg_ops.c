@@ -1832,7 +1832,6 @@ out:
 	cg_remove_all(&cgs);
 }
 
-
 #define THP_DIR		"/sys/kernel/mm/transparent_hugepage/"
 #define THP_SIZE	(2 * MB)
 #define THP_AREA	(8 * MB)
@@ -1849,7 +1848,9 @@ static int get_thp(const char *name, char *buf, size_t len)
 		return -errno;
 	l = fgets(line, sizeof(line), f);
 	fclose(f);
-	if (!l || !(l = strchr(line, '[')) || !(r = strchr(l, ']')))
+	l = l ? strchr(line, '[') : NULL;
+	r = l ? strchr(l, ']') : NULL;
+	if (!r)
 		return -EINVAL;
 	*r = 0;
 	snprintf(buf, len, "%s", l + 1);
