@@ -12,10 +12,17 @@
  *	Touch MB of anonymous memory, create READY_FILE, wait for SIGUSR1,
  *	then touch the memory again and print when it woke and how long the
  *	pass took; exit.
- *   demo-tool reclaimd CGROUP TRIGGER_MB TARGET_MB INTERVAL_MS
+ *   demo-tool reclaimd CGROUP TRIGGER_MB TARGET_MB INTERVAL_MS [HIGH_MB]
  *	Userspace reclaim agent: every INTERVAL_MS, if memory.current is
  *	above TRIGGER_MB, write the excess over TARGET_MB to memory.reclaim.
- *	Until SIGTERM; then print its counts.
+ *	With HIGH_MB, memory.high is HIGH_MB while it runs: the kernel then
+ *	throttles the workload above it, the backpressure the BPF policy
+ *	gets from delaying charges. Until SIGTERM; then print its counts
+ *	and the CPU time it used (user and system: its memory.reclaim
+ *	writes reclaim in its own context).
+ *   demo-tool writer FILE MB RATE_MB_S
+ *	Write MB to FILE in 1 MB writes, twice over, at most RATE_MB_S MB a
+ *	second (0: as fast as it can); print the MB written and the seconds.
  *   demo-tool beat FAULTS_PER_S
  *	Fault in that many fresh pages a second (ten batches, each mapped,
  *	touched and unmapped), until SIGTERM: what keeps a workload whose
@@ -35,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,14 +204,20 @@ static int write_num(const char *path, unsigned long long v)
 }
 
 static int reclaimd(const char *cg, unsigned long trig_mb, unsigned long target_mb,
-		    unsigned long interval_ms)
+		    unsigned long interval_ms, unsigned long high_mb)
 {
 	unsigned long long polls = 0, writes = 0, asked = 0, failed = 0;
-	char cur[512], rec[512];
+	char cur[512], rec[512], high[512];
+	struct rusage ru;
 	long long usage;
 
 	snprintf(cur, sizeof(cur), "%s/memory.current", cg);
 	snprintf(rec, sizeof(rec), "%s/memory.reclaim", cg);
+	snprintf(high, sizeof(high), "%s/memory.high", cg);
+	if (high_mb && write_num(high, high_mb * MB)) {
+		fprintf(stderr, "reclaimd: cannot set %s\n", high);
+		return 1;
+	}
 	while (!stop) {
 		usage = read_key(cur, "");
 		polls++;
@@ -218,8 +232,50 @@ static int reclaimd(const char *cg, unsigned long trig_mb, unsigned long target_
 		}
 		sleep_ms(interval_ms);
 	}
-	printf("polls %llu reclaim_writes %llu asked_mb %llu short %llu\n",
-	       polls, writes, asked / MB, failed);
+	if (high_mb) {
+		int fd = open(high, O_WRONLY);
+
+		if (fd < 0 || write(fd, "max", 3) != 3)
+			fprintf(stderr, "reclaimd: cannot reset %s\n", high);
+		if (fd >= 0)
+			close(fd);
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	printf("polls %llu reclaim_writes %llu asked_mb %llu short %llu cpu_ms %llu\n",
+	       polls, writes, asked / MB, failed,
+	       (unsigned long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000);
+	return 0;
+}
+
+static int writer(const char *path, unsigned long mb, unsigned long rate)
+{
+	static char buf[MB];
+	unsigned long long start = now_ns(), done = 0, due;
+	unsigned long i;
+	int fd, pass;
+
+	memset(buf, 0x5a, sizeof(buf));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0) {
+		perror(path);
+		return 1;
+	}
+	for (pass = 0; pass < 2 && !stop; pass++) {
+		for (i = 0; i < mb && !stop; i++) {
+			if (pwrite(fd, buf, MB, i * MB) != (ssize_t)MB) {
+				perror("write");
+				return 1;
+			}
+			done++;
+			/* At most @rate MB a second since the start */
+			due = start + done * 1000000000ULL / (rate ? rate : 1);
+			if (rate && now_ns() < due)
+				sleep_ms((due - now_ns()) / 1000000);
+		}
+	}
+	printf("written_mb %llu seconds %.3f\n", done, (now_ns() - start) / 1e9);
+	close(fd);
 	return 0;
 }
 
@@ -296,9 +352,11 @@ int main(int argc, char **argv)
 		return faultlat(arg_num(argv[2]), arg_num(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "hold"))
 		return hold(arg_num(argv[2]), argv[3]);
-	if (argc == 6 && !strcmp(argv[1], "reclaimd"))
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "reclaimd"))
 		return reclaimd(argv[2], arg_num(argv[3]), arg_num(argv[4]),
-				arg_num(argv[5]));
+				arg_num(argv[5]), argc == 7 ? arg_num(argv[6]) : 0);
+	if (argc == 5 && !strcmp(argv[1], "writer"))
+		return writer(argv[2], arg_num(argv[3]), arg_num(argv[4]));
 	if (argc == 3 && !strcmp(argv[1], "beat"))
 		return beat(arg_num(argv[2]));
 	if (argc == 6 && !strcmp(argv[1], "lowagent"))
@@ -306,7 +364,8 @@ int main(int argc, char **argv)
 				arg_num(argv[5]));
 	fprintf(stderr,
 		"usage: demo-tool faultlat MB MIN_MS | hold MB READY_FILE |\n"
-		"       reclaimd CGROUP TRIGGER_MB TARGET_MB INTERVAL_MS | beat FAULTS_PER_S |\n"
+		"       reclaimd CGROUP TRIGGER_MB TARGET_MB INTERVAL_MS [HIGH_MB] |\n"
+		"       writer FILE MB RATE_MB_S | beat FAULTS_PER_S |\n"
 		"       lowagent HIGH_CGROUP FAULTS_PER_S INTERVAL_MS LOW_MB\n");
 	return 2;
 }

@@ -192,49 +192,74 @@ exp_b() {
 }
 
 # ---------------------------------------------------------------- C
-# Asynchronous reclaim: stress-ng writes RC_FILE MB files into tmpfs from a
-# cgroup with memory.max RC_MAX MB; memory.events max/oom and the time the
-# writes take, with no policy, userspace agents and the BPF policy.
+# Asynchronous reclaim, at several writer speeds: a writer (demo-tool
+# writer) writes an RC_FILE MB file twice into tmpfs, at RATE MB/s (0: as
+# fast as it can), from a cgroup with memory.max RC_MAX MB. Reported:
+# memory.events max and oom_kill, the writer's time, and the CPU time the
+# reclaim took outside the writer: the agent's process (user + system:
+# its memory.reclaim writes reclaim in its context), the BPF work's time
+# in its bpf_wq callback (a kworker's). The agent polls every 100 ms and
+# gets the same means as the program: alone, and with memory.high at
+# RC_HIGH MB, the kernel's backpressure, as the program delays charges
+# near memory.max (bpf-backpressure).
+RC_RATES=${DEMO_C_RATES:-8 32 0}	# MB/s
+RC_HIGH=56			# MB, the agent's memory.high (between trigger and max)
 exp_c() {
-	local rep sc max0 oom0 agent wp
+	local rep sc rate
 	mkdir -p "$TMPFS"
 	mountpoint -q "$TMPFS" || mount -t tmpfs -o size=1g demo "$TMPFS"
-	for rep in $(seq "$REPS"); do
-		for sc in none agent-1000ms agent-100ms bpf bpf-backpressure; do
-			kill_cg "$RC"; rmdir "$RC" 2>/dev/null
-			mkdir "$RC"
-			echo $((RC_MAX << 20)) >"$RC/memory.max"
-			agent=
-			case $sc in
-			agent-*)
-				"$TOOL" reclaimd "$RC" $RC_TRIGGER $RC_TARGET "$(echo "$sc" | tr -dc 0-9)" \
-					>"$OUT/agent.out" &
-				agent=$! ;;
-			bpf) start_policy --reclaim_path "$RC" --reclaim_trigger ${RC_TRIGGER}M \
-				--reclaim_target ${RC_TARGET}M ;;
-			bpf-backpressure) start_policy --reclaim_path "$RC" --reclaim_trigger ${RC_TRIGGER}M \
-				--reclaim_target ${RC_TARGET}M --reclaim_delay_ms $RC_DELAY ;;
-			esac
-			max0=$(event "$RC" max) oom0=$(event "$RC" oom_kill)
-			in_cg "$RC" stress-ng --hdd 1 --hdd-bytes ${RC_FILE}M --hdd-write-size 1M \
-				--hdd-ops $((RC_FILE * 2)) --temp-path "$TMPFS" \
-				--metrics-brief --yaml "$OUT/rc.yaml" >>"$OUT/stress-ng.log" 2>&1
-			wp=$!
-			wait $wp || log "C $sc: stress-ng exit status $?"
-			result C "$sc" "$rep" max_events $(( $(event "$RC" max) - max0 ))
-			result C "$sc" "$rep" oom_kills $(( $(event "$RC" oom_kill) - oom0 ))
-			result C "$sc" "$rep" seconds "$(wall "$OUT/rc.yaml")"
-			result C "$sc" "$rep" pgscan_direct "$(memstat "$RC" pgscan_direct)"
-			if [ -n "$agent" ]; then
-				kill -TERM $agent; wait $agent
-				cat "$OUT/agent.out" >>"$LOG"
-			fi
-			stop_policy
-			log "C $sc rep $rep: max +$(( $(event "$RC" max) - max0 )), $(wall "$OUT/rc.yaml") s"
+	for rep in $(seq "${DEMO_C_REPS:-3}"); do
+		for rate in $RC_RATES; do
+			for sc in none agent agent-high bpf bpf-backpressure; do
+				exp_c_one "$sc" "$rate" "$rep"
+			done
 		done
 	done
 	kill_cg "$RC"; rmdir "$RC"
 	umount "$TMPFS"
+}
+
+exp_c_one() {
+	local sc=$1 rate=$2 rep=$3 agent= wp max0 oom0 line name
+	name="$sc@${rate}MB/s"
+	[ "$rate" = 0 ] && name="$sc@max"
+	kill_cg "$RC"; rmdir "$RC" 2>/dev/null
+	mkdir "$RC"
+	echo $((RC_MAX << 20)) >"$RC/memory.max"
+	rm -f "$TMPFS/c.dat"
+	case $sc in
+	agent) "$TOOL" reclaimd "$RC" $RC_TRIGGER $RC_TARGET 100 >"$OUT/agent.out" &
+		agent=$! ;;
+	agent-high) "$TOOL" reclaimd "$RC" $RC_TRIGGER $RC_TARGET 100 $RC_HIGH >"$OUT/agent.out" &
+		agent=$! ;;
+	bpf) start_policy --reclaim_path "$RC" --reclaim_trigger ${RC_TRIGGER}M \
+		--reclaim_target ${RC_TARGET}M ;;
+	bpf-backpressure) start_policy --reclaim_path "$RC" --reclaim_trigger ${RC_TRIGGER}M \
+		--reclaim_target ${RC_TARGET}M --reclaim_delay_ms $RC_DELAY ;;
+	esac
+	max0=$(event "$RC" max) oom0=$(event "$RC" oom_kill)
+	in_cg "$RC" "$TOOL" writer "$TMPFS/c.dat" $RC_FILE "$rate" >"$OUT/writer.out"
+	wp=$!
+	wait $wp || log "C $name: writer exit status $?"
+	result C "$name" "$rep" max_events $(( $(event "$RC" max) - max0 ))
+	result C "$name" "$rep" oom_kills $(( $(event "$RC" oom_kill) - oom0 ))
+	line=$(cat "$OUT/writer.out")
+	set -- $line
+	result C "$name" "$rep" seconds "${4:-}"
+	result C "$name" "$rep" pgscan_direct "$(memstat "$RC" pgscan_direct)"
+	if [ -n "$agent" ]; then
+		kill -TERM $agent; wait $agent
+		cat "$OUT/agent.out" >>"$LOG"
+		result C "$name" "$rep" reclaim_cpu_ms \
+			"$(awk '{ for (i = 1; i < NF; i++) if ($i == "cpu_ms") print $(i + 1) }' "$OUT/agent.out")"
+	fi
+	stop_policy
+	case $sc in
+	bpf*) result C "$name" "$rep" reclaim_cpu_ms \
+		"$(sed -n 's/.*, work \([0-9]*\) ms.*/\1/p' "$OUT/policy.out" | tail -1)" ;;
+	esac
+	rm -f "$TMPFS/c.dat"
+	log "C $name rep $rep: max +$(( $(event "$RC" max) - max0 )), $line"
 }
 
 # ---------------------------------------------------------------- D

@@ -89,6 +89,7 @@ __u64 nr_reclaim_runs;		/* bpf_try_to_free_mem_cgroup_pages() calls */
 __u64 nr_reclaimed_pages;
 __u64 nr_reclaim_errors;
 __u64 nr_reclaim_delays;	/* charges of the reclaim subtree delayed */
+__u64 nr_reclaim_work_ns;	/* time in the reclaim work (a kworker's CPU) */
 long reclaim_last_error;
 
 /* The reclaim work is queued or running: charges need not queue it. */
@@ -220,7 +221,7 @@ unsigned int BPF_PROG(low_charged, struct mem_cgroup *memcg,
 static int reclaim_work_fn(void *map, int *key, void *value)
 {
 	struct reclaim_work *work = value;
-	__u64 usage, nr_pages, batch;
+	__u64 usage, nr_pages, batch, t0 = bpf_ktime_get_ns();
 	struct mem_cgroup *memcg;
 	struct cgroup *cgrp;
 	long ret = 0;
@@ -263,10 +264,12 @@ static int reclaim_work_fn(void *map, int *key, void *value)
 		goto stop;
 	}
 	if (!bpf_wq_start(&work->wq, 0))
-		return 0;
+		goto out;
 	__sync_fetch_and_add(&nr_reclaim_errors, 1);
 stop:
 	reclaim_queued = 0;
+out:
+	__sync_fetch_and_add(&nr_reclaim_work_ns, bpf_ktime_get_ns() - t0);
 	return 0;
 }
 

@@ -448,6 +448,7 @@ struct counters {
 	__u64 reclaimed;
 	__u64 errors;
 	__u64 rdelays;
+	__u64 work_ns;
 };
 
 static void sample_counters(const struct memcg__bss *bss, struct counters *c)
@@ -460,6 +461,7 @@ static void sample_counters(const struct memcg__bss *bss, struct counters *c)
 	c->reclaimed = bss->nr_reclaimed_pages;
 	c->errors = bss->nr_reclaim_errors;
 	c->rdelays = bss->nr_reclaim_delays;
+	c->work_ns = bss->nr_reclaim_work_ns;
 }
 
 /* ", name total (+change since the last line)" */
@@ -527,7 +529,8 @@ static void print_summary(const struct counters *c, __u64 secs,
 		       (unsigned long long)c->reclaimed,
 		       (unsigned long long)(c->reclaimed * page_size >> 20),
 		       (unsigned long long)c->errors);
-		printf(", delays %llu", (unsigned long long)c->rdelays);
+		printf(", delays %llu, work %llu ms", (unsigned long long)c->rdelays,
+		       (unsigned long long)(c->work_ns / 1000000));
 	}
 	printf("\n");
 	fflush(stdout);

@@ -58,11 +58,11 @@ def median_ci(vals, reps=10000, seed=1):
     return statistics.median(vals), meds[int(0.025 * reps)], meds[int(0.975 * reps) - 1]
 
 
-def fmt_med(vals):
+def fmt_med(vals, prec=0):
     if not vals:
         return "-"
     m, lo, hi = median_ci(vals)
-    return f"{m:,.0f} [{lo:,.0f}, {hi:,.0f}]"
+    return f"{m:,.{prec}f} [{lo:,.{prec}f}, {hi:,.{prec}f}]"
 
 
 # Each experiment's cases, in table order, and their names.
@@ -146,21 +146,36 @@ if any(k[0] == "B" for k in data):
 
 names_c = {
     "none": "no policy",
-    "agent-1000ms": "userspace memory.reclaim agent, 1 s poll",
-    "agent-100ms": "userspace memory.reclaim agent, 100 ms poll",
+    "agent": "userspace memory.reclaim agent (100 ms)",
+    "agent-high": "the agent + memory.high (kernel backpressure)",
     "bpf": "BPF async reclaim (bpf_wq)",
-    "bpf-backpressure": "BPF async reclaim + backpressure delay",
+    "bpf-backpressure": "BPF async reclaim + charge delays (backpressure)",
 }
-scen_c = list(names_c)
-if any(k[0] == "C" for k in data):
-    lines += ["C. Asynchronous reclaim: memory.events per run (mean ± sd)", "",
-              "| scenario | max | oom_kill | workload s | pgscan_direct |",
-              "|---|---:|---:|---:|---:|"]
+# C's scenarios are "<scenario>@<rate>MB/s" or "<scenario>@max", in run order
+scen_c = []
+for e, sc in data:
+    if e == "C" and sc not in scen_c:
+        scen_c.append(sc)
+if scen_c:
+    lines += ["C. Asynchronous reclaim at several writer speeds: per run, median [95 % interval]",
+              "", "| writer | scenario | memory.events max | oom_kill | writer s "
+              "| reclaim CPU ms (agent / bpf_wq) | pgscan_direct |",
+              "|---|---|---:|---:|---:|---:|---:|"]
     for sc in scen_c:
-        lines.append(f"| {names_c[sc]} | {fmt(get('C', sc, 'max_events'), 1)} | "
-                     f"{fmt(get('C', sc, 'oom_kills'), 1)} | "
-                     f"{fmt(get('C', sc, 'seconds'), 1)} | "
-                     f"{fmt(get('C', sc, 'pgscan_direct'))} |")
+        name, _, rate = sc.partition("@")
+        lines.append(f"| {rate} | {names_c.get(name, name)} | "
+                     f"{fmt_med(get('C', sc, 'max_events'))} | "
+                     f"{fmt_med(get('C', sc, 'oom_kills'))} | "
+                     f"{fmt_med(get('C', sc, 'seconds'), 1)} | "
+                     f"{fmt_med(get('C', sc, 'reclaim_cpu_ms'))} | "
+                     f"{fmt_med(get('C', sc, 'pgscan_direct'))} |")
+    lines.append("")
+    for rate in dict.fromkeys(sc.partition("@")[2] for sc in scen_c):
+        zero = [names_c.get(sc.partition("@")[0], sc) for sc in scen_c
+                if sc.endswith("@" + rate) and get("C", sc, "max_events")
+                and max(get("C", sc, "max_events")) == 0]
+        lines.append(f"- writer {rate}: memory.events max stayed 0 in every run with: "
+                     f"{', '.join(zero) if zero else 'none'}")
     lines.append("")
 
 names_d = {
@@ -173,7 +188,7 @@ if any(k[0] == "D" for k in data):
     lines += ["D. Protection reaction: high wakes and touches its memory again while low thrashes",
               "", "| scenario | protected after (ms) | high reclaimed during its pass (MB) "
               "| high's pass (ms) |", "|---|---:|---:|---:|"]
-    for sc in scen_c[:4]:
+    for sc in names_d:
         react = get("D", sc, "reaction_ms")
         r = fmt(react) if react else ("-" if sc == "none" else
                                        "at the fault that crosses the threshold")
@@ -211,17 +226,16 @@ for i, v in enumerate(vals):
     ax.scatter([i] * len(v), [max(x, 0.5) for x in v], color="black", s=14, zorder=3)
 ax.set_yscale("log")
 ax.set_xticks(range(len(scen_a)))
-ax.set_xticklabels(["no policy", "memory.low\nboth active", "memory.low\nhigh idle",
-                    "BPF\nboth active", "BPF\nhigh idle"], fontsize=8)
+ax.set_xticklabels(["no policy", "memory.low\nactive", "memory.low\nidle",
+                    "BPF\nactive", "BPF\nidle", "seed cmd\nactive", "seed cmd\nidle"],
+                   fontsize=7)
 ax.set_ylabel("low cgroup: stress-ng bogo ops/s (runs, median bar)")
 ax.set_title("A. memory priority")
 ax = axes[1]
 vals = [get("C", sc, "max_events") for sc in scen_c]
-ax.bar(range(len(scen_c)), [stat(v)[0] if v else 0 for v in vals],
-       yerr=[stat(v)[1] if v else 0 for v in vals], capsize=4, color="tab:red")
+ax.bar(range(len(scen_c)), [statistics.median(v) if v else 0 for v in vals], color="tab:red")
 ax.set_xticks(range(len(scen_c)))
-ax.set_xticklabels(["no policy", "agent\n1 s", "agent\n100 ms", "BPF\nasync",
-                    "BPF async\n+ backpressure"], fontsize=8)
+ax.set_xticklabels([sc.replace("@", "\n") for sc in scen_c], fontsize=5, rotation=90)
 ax.set_ylabel("memory.events max per run")
 ax.set_title("C. asynchronous reclaim")
 if header:
