@@ -268,9 +268,10 @@ exp_c_one() {
 # again. How soon is it protected, and how long does its pass take, with
 # no policy, a userspace agent that sets memory.low from high's fault rate
 # (every 1 s or 100 ms), and the BPF hook (below_low from the same rate)?
-# Reported: when the agent protected high after it woke, how much of
-# high's memory was reclaimed while it touched it again (memory.stat
-# pgsteal), and how long that pass took.
+# Reported: when high was first protected after it woke (the agent's poll
+# that set memory.low; the program's first below_low grant, timestamped
+# in the program), how much of high's memory was reclaimed while it
+# touched it again (memory.stat pgsteal), and how long that pass took.
 exp_d() {
 	local rep sc hp lp agent ready=$OUT/ready line woke t steal0
 	for rep in $(seq "$REPS"); do
@@ -310,6 +311,12 @@ exp_d() {
 				[ -z "$t" ] || result D "$sc" "$rep" reaction_ms $(( (t - woke) / 1000000 ))
 			fi
 			stop_policy
+			if [ "$sc" = bpf ]; then
+				# the program's first grant after high woke
+				t=$(sed -n 's/^grants_ns://p' "$OUT/policy.out" | tr ' ' '\n' |
+					awk -v w="$woke" '$1 != "" && $1 >= w { print; exit }')
+				[ -z "$t" ] || result D "$sc" "$rep" reaction_ms $(( (t - woke) / 1000000 ))
+			fi
 			log "D $sc rep $rep: high pass $4 ms"
 		done
 	done

@@ -175,10 +175,27 @@ static bool high_active(void)
  * asks only where memory.low/memory.min do not protect it already: what
  * they give stays, whatever the answer.
  */
+#define MAX_GRANTS	64
+__u64 grant_ns[MAX_GRANTS];	/* when a grant followed a refusal (or none) */
+__u32 nr_grants;
+__u32 granting;			/* the last answer was a grant */
+
 static __always_inline bool high_protected(void)
 {
-	if (!high_active())
+	__u32 i;
+
+	if (!high_active()) {
+		granting = 0;
 		return false;
+	}
+	if (!granting) {
+		granting = 1;
+		i = nr_grants;
+		if (i < MAX_GRANTS) {
+			grant_ns[i] = bpf_ktime_get_ns();
+			nr_grants = i + 1;
+		}
+	}
 	__sync_fetch_and_add(&nr_protected, 1);
 	return true;
 }

@@ -512,8 +512,8 @@ static void print_stats(const struct memcg__bss *bss, const struct counters *cur
 	fflush(stdout);
 }
 
-static void print_summary(const struct counters *c, __u64 secs,
-			  __u64 active_secs, long page_size)
+static void print_summary(const struct memcg__bss *bss, const struct counters *c,
+			  __u64 secs, __u64 active_secs, long page_size)
 {
 	printf("summary: %llu s", (unsigned long long)secs);
 	if (high.path)
@@ -533,6 +533,15 @@ static void print_summary(const struct counters *c, __u64 secs,
 		       (unsigned long long)(c->work_ns / 1000000));
 	}
 	printf("\n");
+	if (high.path) {
+		__u32 k, n = bss->nr_grants;
+
+		/* CLOCK_MONOTONIC, as bpf_ktime_get_ns(): for the demo's timing */
+		printf("grants_ns:");
+		for (k = 0; k < n && k < sizeof(bss->grant_ns) / sizeof(bss->grant_ns[0]); k++)
+			printf(" %llu", (unsigned long long)bss->grant_ns[k]);
+		printf("\n");
+	}
 	fflush(stdout);
 }
 
@@ -854,7 +863,7 @@ out:
 		if (n)
 			printf("detached\n");
 		sample_counters(skel->bss, &total);
-		print_summary(&total, secs, active_secs, page_size);
+		print_summary(skel->bss, &total, secs, active_secs, page_size);
 	}
 	memcg__destroy(skel);
 	close_cgroup(&rcg);

@@ -186,12 +186,12 @@ names_d = {
 }
 if any(k[0] == "D" for k in data):
     lines += ["D. Protection reaction: high wakes and touches its memory again while low thrashes",
-              "", "| scenario | protected after (ms) | high reclaimed during its pass (MB) "
+              "", "| scenario | protected after (ms): median [95 %] (runs) | high reclaimed during its pass (MB) "
               "| high's pass (ms) |", "|---|---:|---:|---:|"]
     for sc in names_d:
         react = get("D", sc, "reaction_ms")
-        r = fmt(react) if react else ("-" if sc == "none" else
-                                       "at the fault that crosses the threshold")
+        r = (fmt_med(react) + " (" + " / ".join(f"{v:.0f}" for v in react) + ")"
+             if react else "-")
         lines.append(f"| {names_d[sc]} | {r} | "
                      f"{fmt(get('D', sc, 'high_reclaimed_mb_after_wake'))} | "
                      f"{fmt(get('D', sc, 'high_pass_ms'))} |")
