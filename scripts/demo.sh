@@ -10,12 +10,15 @@
 #   C. asynchronous reclaim: memory.events max/oom_kill and workload time
 #      with no policy, a userspace memory.reclaim agent (1 s, 100 ms) and
 #      the BPF async reclaim;
-#   D. protection reaction: userspace memory.low agent vs the BPF hook.
+#   D. protection reaction: userspace memory.low agent vs the BPF hook;
+#   E. survival of a bursty multi-process trace under one limit without
+#      swap, with and without samples/bpf/memcg's policy; high's latency.
 # Prints one table; the raw results (CSV, JSON), the table and a plot of A
 # and C are written to $CACHE/demo/<time>/ (the path is printed).
 #   DEMO_REPS=N      repetitions of each case (default 5)
 #   DEMO_SECS=N      seconds of each stress-ng run in A (default 20)
 #   DEMO_ONLY="A C"  run only these experiments
+#   DEMO_C_RATES, DEMO_C_REPS, DEMO_E_RUNS, DEMO_E_*: see scripts/demo/guest.sh
 . "$(dirname "$0")/common.sh"
 
 FLAVOUR=full
@@ -32,13 +35,14 @@ if [ ! -x "$tool" ] || [ "$TOP/scripts/demo/demo-tool.c" -nt "$tool" ]; then
 		die "cannot build demo-tool"
 fi
 
-export DEMO_REPS DEMO_SECS DEMO_ONLY
+# Every DEMO_* variable of the caller goes to the guest
+envs=$(env | grep -E '^DEMO_[A-Z0-9_]+=' | sed -E "s/^([A-Z0-9_]+)=(.*)$/\1='\2'/" | tr '\n' ' ')
 msg "demo: results in $res (about 25 minutes under TCG)"
 start=$(date +%s)
 set +e
-VM_TIMEOUT=${VM_TIMEOUT:-3000} VM_RWDIRS="$res" VM_LOGS=$res/vm \
-	"$TOP/scripts/vm.sh" "DEMO_REPS='${DEMO_REPS:-}' DEMO_SECS='${DEMO_SECS:-}' \
-DEMO_ONLY='${DEMO_ONLY:-}' bash '$TOP/scripts/demo/guest.sh' '$res' '$memcg' '$tool' '$S/tools/sbin/bpftool' '$S/samples/memcg'"
+VM_TIMEOUT=${VM_TIMEOUT:-3600} VM_RWDIRS="$res" VM_LOGS=$res/vm \
+	"$TOP/scripts/vm.sh" "$envs bash '$TOP/scripts/demo/guest.sh' '$res' '$memcg' '$tool' \
+'$S/tools/sbin/bpftool' '$S/samples/memcg'"
 rc=$?
 set -e
 [ -s "$res/results.csv" ] || die "the demo produced no results (logs: $res/vm)"

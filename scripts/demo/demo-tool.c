@@ -23,6 +23,15 @@
  *   demo-tool writer FILE MB RATE_MB_S
  *	Write MB to FILE in 1 MB writes, twice over, at most RATE_MB_S MB a
  *	second (0: as fast as it can); print the MB written and the seconds.
+ *   demo-tool replay SEED WORKERS MEAN_MB MAX_MB GAP_MS SECS LATFILE
+ *	A bursty synthetic trace: WORKERS processes, each replaying its own
+ *	request stream (xorshift from SEED and its index): requests arrive
+ *	after exponential gaps of mean GAP_MS; each maps a size drawn from
+ *	a Pareto distribution of mean MEAN_MB (at most MAX_MB), touches it,
+ *	holds it for as many ms as it has MB, and frees it. For SECS
+ *	seconds. Each request's latency (map and touch, ms) goes to LATFILE
+ *	("-": none); prints the requests done and the workers that did not
+ *	finish (killed: the OOM killer); exit status 1 if any.
  *   demo-tool beat FAULTS_PER_S
  *	Fault in that many fresh pages a second (ten batches, each mapped,
  *	touched and unmapped), until SIGTERM: what keeps a workload whose
@@ -43,6 +52,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -318,6 +328,83 @@ static int lowagent(const char *cg, unsigned long rate, unsigned long interval_m
 	return 0;
 }
 
+static unsigned long long xs_state;
+
+static double xs_uniform(void)
+{
+	xs_state ^= xs_state >> 12;
+	xs_state ^= xs_state << 25;
+	xs_state ^= xs_state >> 27;
+	return ((xs_state * 0x2545f4914f6cdd1dULL) >> 11) / 9007199254740992.0;
+}
+
+static int replay_worker(unsigned long long seed, double mean_mb, double max_mb,
+			 double gap_ms, unsigned long secs, FILE *lat)
+{
+	unsigned long long end = now_ns() + secs * 1000000000ULL, t0;
+	const double alpha = 2.5;	/* Pareto shape: a heavy tail */
+	double xm = mean_mb * (alpha - 1) / alpha, mb, u;
+	unsigned long bytes, n = 0;
+	char *p;
+
+	xs_state = seed ? seed : 1;
+	while (now_ns() < end && !stop) {
+		u = xs_uniform();
+		sleep_ms((unsigned long)(-log(1 - u) * gap_ms));
+		mb = xm / pow(1 - xs_uniform(), 1 / alpha);
+		if (mb > max_mb)
+			mb = max_mb;
+		bytes = (unsigned long)(mb * MB);
+		t0 = now_ns();
+		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return 1;
+		touch(p, bytes);
+		if (lat)
+			fprintf(lat, "%.3f\n", (now_ns() - t0) / 1e6);
+		sleep_ms((unsigned long)mb);
+		munmap(p, bytes);
+		n++;
+	}
+	return 0;
+}
+
+static int replay(unsigned long seed, unsigned long workers, unsigned long mean_mb,
+		  unsigned long max_mb, unsigned long gap_ms, unsigned long secs,
+		  const char *latfile)
+{
+	unsigned long i, failed = 0;
+	int status;
+	pid_t pid;
+
+	for (i = 0; i < workers; i++) {
+		pid = fork();
+		if (pid < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (!pid) {
+			char path[512];
+			FILE *lat = NULL;
+
+			if (strcmp(latfile, "-")) {
+				snprintf(path, sizeof(path), "%s.%lu", latfile, i);
+				lat = fopen(path, "w");
+			}
+			status = replay_worker(seed * 1000 + i + 1, mean_mb, max_mb, gap_ms,
+					       secs, lat);
+			if (lat)
+				fclose(lat);
+			_exit(status);
+		}
+	}
+	while ((pid = wait(&status)) > 0)
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			failed++;
+	printf("workers %lu failed %lu\n", workers, failed);
+	return failed ? 1 : 0;
+}
+
 static int beat(unsigned long rate)
 {
 	unsigned long i, n = rate / 10 ? rate / 10 : 1;
@@ -357,6 +444,9 @@ int main(int argc, char **argv)
 				arg_num(argv[5]), argc == 7 ? arg_num(argv[6]) : 0);
 	if (argc == 5 && !strcmp(argv[1], "writer"))
 		return writer(argv[2], arg_num(argv[3]), arg_num(argv[4]));
+	if (argc == 9 && !strcmp(argv[1], "replay"))
+		return replay(arg_num(argv[2]), arg_num(argv[3]), arg_num(argv[4]),
+			      arg_num(argv[5]), arg_num(argv[6]), arg_num(argv[7]), argv[8]);
 	if (argc == 3 && !strcmp(argv[1], "beat"))
 		return beat(arg_num(argv[2]));
 	if (argc == 6 && !strcmp(argv[1], "lowagent"))
@@ -366,6 +456,7 @@ int main(int argc, char **argv)
 		"usage: demo-tool faultlat MB MIN_MS | hold MB READY_FILE |\n"
 		"       reclaimd CGROUP TRIGGER_MB TARGET_MB INTERVAL_MS [HIGH_MB] |\n"
 		"       writer FILE MB RATE_MB_S | beat FAULTS_PER_S |\n"
+		"       replay SEED WORKERS MEAN_MB MAX_MB GAP_MS SECS LATFILE |\n"
 		"       lowagent HIGH_CGROUP FAULTS_PER_S INTERVAL_MS LOW_MB\n");
 	return 2;
 }

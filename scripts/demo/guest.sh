@@ -8,12 +8,13 @@
 # when it exits; SAMPLE: the series' samples/bpf/memcg, run with the
 # design document's own command line in A.
 # Environment: DEMO_REPS (repetitions, 5), DEMO_SECS (seconds of each
-# stress-ng run in A, 20), DEMO_ONLY (experiments to run, default "A B C D").
+# stress-ng run in A, 20), DEMO_ONLY (experiments to run, default
+# "A B C D E"); DEMO_C_* and DEMO_E_* size C and E (see there).
 set -u
 OUT=$1 MEMCG=$2 TOOL=$3 BPFTOOL=$4 SAMPLE=$5
 REPS=${DEMO_REPS:-5}
 SECS=${DEMO_SECS:-20}
-ONLY=${DEMO_ONLY:-A B C D}
+ONLY=${DEMO_ONLY:-A B C D E}
 CSV=$OUT/results.csv
 LOG=$OUT/guest.log
 CG=/sys/fs/cgroup
@@ -260,6 +261,54 @@ exp_c_one() {
 	esac
 	rm -f "$TMPFS/c.dat"
 	log "C $name rep $rep: max +$(( $(event "$RC" max) - max0 )), $line"
+}
+
+# ---------------------------------------------------------------- E
+# Survival of a bursty trace, after the lab reports: in high and low under
+# one parent limit without swap (E_MAX MB, memory.swap.max 0), a synthetic
+# multi-process request trace each (demo-tool replay; low's bursts are
+# bigger and denser), sized so that without a policy some runs end in an
+# OOM kill. With samples/bpf/memcg's policy (high protected and low's
+# charges delayed while high is active), the same trace, run by run (the
+# seed is the run's number). Reported: whether the run survived (no OOM
+# kill in the parent), the OOM kills, and each request latency of high
+# (map and touch, ms) into $OUT/E-<scenario>.lat for the report's P50,
+# P95, P99.
+E_MAX=${DEMO_E_MAX:-160}		# MB, the parent's memory.max
+E_SECS=${DEMO_E_SECS:-20}
+E_HIGH=${DEMO_E_HIGH:-2 8 48 100}	# workers, mean MB, max MB, mean gap ms
+E_LOW=${DEMO_E_LOW:-4 16 96 50}
+E_DELAY=${DEMO_E_DELAY:-50}		# ms, the policy's delay of low's charges
+exp_e() {
+	local run sc
+	rm -f "$OUT"/E-*.lat
+	for run in $(seq "${DEMO_E_RUNS:-10}"); do
+		for sc in none bpf; do
+			exp_e_one "$sc" "$run"
+		done
+	done
+}
+
+exp_e_one() {
+	local sc=$1 run=$2 hp lp oom0 oom
+	setup_parent "$E_MAX"
+	echo 0 >"$D/memory.swap.max"
+	[ "$sc" = bpf ] && LOADER=$SAMPLE start_policy --high_path="$D/high" \
+		--low_path="$D/low" --threshold=$THRESHOLD --delay_ms=$E_DELAY --use_below_low
+	oom0=$(event "$D" oom_kill)
+	rm -f "$OUT"/elat.*
+	# shellcheck disable=SC2086
+	in_cg "$D/high" "$TOOL" replay "$run" $E_HIGH "$E_SECS" "$OUT/elat" >"$OUT/ehigh.out"; hp=$!
+	# shellcheck disable=SC2086
+	in_cg "$D/low" "$TOOL" replay $((run + 1000)) $E_LOW "$E_SECS" - >"$OUT/elow.out"; lp=$!
+	wait $hp; wait $lp
+	oom=$(( $(event "$D" oom_kill) - oom0 ))
+	result E "$sc" "$run" oom_kills "$oom"
+	result E "$sc" "$run" survived $(( oom == 0 ))
+	cat "$OUT"/elat.* >>"$OUT/E-$sc.lat" 2>/dev/null
+	result E "$sc" "$run" high_requests "$(cat "$OUT"/elat.* 2>/dev/null | wc -l)"
+	stop_policy
+	log "E $sc run $run: oom_kill $oom, high $(cat "$OUT/ehigh.out"), low $(cat "$OUT/elow.out")"
 }
 
 # ---------------------------------------------------------------- D

@@ -197,6 +197,44 @@ if any(k[0] == "D" for k in data):
                      f"{fmt(get('D', sc, 'high_pass_ms'))} |")
     lines.append("")
 
+names_e = {"none": "no policy", "bpf": "samples/bpf/memcg: protect high, delay low"}
+if any(k[0] == "E" for k in data):
+    import os
+
+    def pct(vals, q):
+        vals = sorted(vals)
+        return vals[min(len(vals) - 1, int(q * len(vals)))] if vals else float("nan")
+
+    lines += ["E. Bursty trace: survival (no OOM kill) and high's request latency "
+              "(map and touch, ms; all requests of all runs)", "",
+              "| scenario | survived | OOM kills, each run | high P50 | P95 | P99 | requests |",
+              "|---|---:|---|---:|---:|---:|---:|"]
+    p95 = {}
+    surv = {}
+    for sc, name in names_e.items():
+        sv = get("E", sc, "survived")
+        if not sv:
+            continue
+        lat = []
+        path = f"{out}/E-{sc}.lat"
+        if os.path.exists(path):
+            lat = [float(x) for x in open(path).read().split()]
+        p95[sc] = pct(lat, 0.95)
+        surv[sc] = sum(sv) / len(sv)
+        lines.append(f"| {name} | {int(sum(sv))}/{len(sv)} | "
+                     f"{' / '.join(f'{v:.0f}' for v in get('E', sc, 'oom_kills'))} | "
+                     f"{pct(lat, 0.5):.1f} | {pct(lat, 0.95):.1f} | {pct(lat, 0.99):.1f} | {len(lat)} |")
+    if "none" in surv and "bpf" in surv:
+        targets.append(("E: survival with the policy (100 %)", surv["bpf"] * 100,
+                        surv["bpf"] == 1))
+        if p95.get("none"):
+            targets.append(("E: high's P95 latency, policy / none (<= 0.75)",
+                            p95["bpf"] / p95["none"], p95["bpf"] / p95["none"] <= 0.75))
+        lines.append("")
+        for name, val, ok in targets[-2:]:
+            lines.append(f"- {name}: {val:.2f} {'(met)' if ok else '(NOT met)'}")
+    lines.append("")
+
 table = "\n".join(lines)
 print(table)
 with open(f"{out}/table.md", "w") as f:
