@@ -8,12 +8,19 @@
 #   FLAVOUR=base   the base without the series ($CACHE/linux-base, an
 #                  export of the series' base), configured as full: the
 #                  reference of `make bench`
+#   FLAVOUR=kcsan  the same + configs/kcsan.config (data races)
+#   FLAVOUR=base-kcsan  the base without the series, configured as kcsan:
+#                  the reference of scripts/kcsan.sh
 #   FLAVOUR=bisect-NAME  tinyconfig + configs/bisect/NAME.config, bzImage
 #                  only: the small builds of `make bisect`
+#   FLAVOUR=matrix-NAME  tinyconfig + configs/matrix/NAME.config, vmlinux
+#                  only, with the make variables of its "# make:" line
+#                  (ARCH=, LLVM=, CROSS_COMPILE=): `make matrix`
 . "$(dirname "$0")/common.sh"
 
 src=$KDIR
 basecfg=x86_64_defconfig
+makevars=()
 targets=(bzImage modules)
 st=$KDIR/tools/testing/selftests/bpf
 upstream=("$st/config" "$st/config.vm" "$st/config.x86_64")
@@ -22,17 +29,26 @@ own=("$TOP/configs/vm.config" "$TOP/configs/memcg-bpf.config")
 case "$FLAVOUR" in
 full) ;;
 debug) own+=("$TOP/configs/debug.config") ;;
+kcsan) own+=("$TOP/configs/kcsan.config") ;;
 base) src=$CACHE/linux-base ;;
+base-kcsan) src=$CACHE/linux-base; own+=("$TOP/configs/kcsan.config") ;;
 bisect-*)
 	basecfg=tinyconfig
 	targets=(bzImage)
 	upstream=()
 	own=("$TOP/configs/bisect/${FLAVOUR#bisect-}.config") ;;
-*) die "unknown FLAVOUR=$FLAVOUR (full, debug, base or bisect-NAME)" ;;
+matrix-*)
+	basecfg=tinyconfig
+	targets=(vmlinux)
+	upstream=()
+	own=("$TOP/configs/matrix/${FLAVOUR#matrix-}.config")
+	[ -f "${own[0]}" ] || die "no ${own[0]}"
+	read -r -a makevars < <(sed -n 's/^# make: //p' "${own[0]}") ;;
+*) die "unknown FLAVOUR=$FLAVOUR (full, debug, kcsan, base, base-kcsan, bisect-NAME or matrix-NAME)" ;;
 esac
 fragments=("${upstream[@]}" "${own[@]}")
 [ -f "$KDIR/Makefile" ] || die "no kernel tree at $KDIR; run: make tree"
-if [ "$FLAVOUR" = base ]; then
+if [ "$FLAVOUR" = base ] || [ "$FLAVOUR" = base-kcsan ]; then
 	# An export of the base commit, made once and kept (the stamp names
 	# the commit): its mtimes stay, so rebuilds are incremental.
 	b=$(series_base)
@@ -53,7 +69,7 @@ exec 9>"$CACHE/build.lock"
 flock 9
 
 log=$OUT/build.log
-kmake() { in_root make -C "$src" O="$OUT" -j"$JOBS" "$@"; }
+kmake() { in_root make -C "$src" O="$OUT" -j"$JOBS" "${makevars[@]}" "$@"; }
 
 sum=$(cat "${fragments[@]}" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.config.fragments" 2>/dev/null)" != "$sum" ]; then
@@ -72,7 +88,7 @@ if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.config.fragments" 2>/dev/null)" !=
 	miss=0
 	while read -r line; do
 		# The base kernel of `make bench` has no option of the series.
-		[ "$FLAVOUR" = base ] && [[ "$line" = *CONFIG_MEMCG_BPF[=\ ]* ]] && continue
+		[[ $FLAVOUR = base* ]] && [[ "$line" = *CONFIG_MEMCG_BPF[=\ ]* ]] && continue
 		case "$line" in
 		CONFIG_*=n) grep -q "^${line%%=*}=" "$OUT/.config" && { echo "  not applied: $line"; miss=1; } ;;
 		CONFIG_*=*) grep -qxF "$line" "$OUT/.config" || { echo "  not applied: $line"; miss=1; } ;;
