@@ -35,8 +35,9 @@ fi
 [ -f "$SELFTESTS/bpf_testmod.ko" ] || die "bpf_testmod.ko was not built (log: $log)"
 msg "test_progs and bench built in $(( $(date +%s) - start )) s"
 
-# The series' samples/bpf loader, if it has one, and the demo's policy
-# loader (scripts/demo/policy.c), into $SELFTESTS/samples. By hand, as
+# The series' samples/bpf loader, if it has one, the demo's policy loader
+# (scripts/demo/policy.c) and make fault's tool (scripts/fault/failnth.c),
+# into $SELFTESTS/samples. By hand, as
 # samples/bpf's Makefile builds in the source tree (make sample-build
 # runs that Makefile).
 # build_loader NAME BPF_SOURCE C_SOURCE: $S/NAME, skeleton name "memcg"
@@ -72,5 +73,11 @@ if [ -f "$src/samples/bpf/memcg.bpf.c" ]; then
 		tail -15 "$slog"
 		die "scripts/demo/policy build failed (log: $slog)"
 	fi
-	msg "samples/bpf/memcg and the demo's policy loader built in $S"
+	# make fault's tool, for kernels with CONFIG_FAULT_INJECTION
+	if ! build_loader failnth "$TOP/scripts/fault/failnth.bpf.c" \
+		"$TOP/scripts/fault/failnth.c" >>"$slog" 2>&1; then
+		tail -15 "$slog"
+		die "scripts/fault/failnth build failed (log: $slog)"
+	fi
+	msg "samples/bpf/memcg, the demo's policy loader and make fault's tool built in $S"
 fi

@@ -15,8 +15,11 @@
  * the errnos seen, and OK or FAIL; the last line is "failnth: OK" or
  * "failnth: FAIL". Kernel splats and kmemleak are checked by the runner.
  *
- *   failnth [-d descendants] [-o operation] [-m max_points]
+ *   failnth [-d descendants] [-o operation] [-m max_points] [-n]
+ * -n: no fault injection (each operation once, checked): the tool's own
+ * test, on any kernel.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -46,6 +49,7 @@ static int fail_fd, top_fd, counts_fd, nr_ids, failures;
 static __u64 ids[MAX_IDS];		/* the subtree: TOP and its descendants */
 static char paths[MAX_IDS][64];
 static int max_points = 5000;
+static bool dry;		/* -n: no fault injected */
 
 struct count {
 	__u32 online[2];
@@ -89,6 +93,8 @@ static void set_fail_nth(int n)
 	char buf[16];
 	int len = snprintf(buf, sizeof(buf), "%d", n);
 
+	if (dry)
+		return;
 	if (pwrite(fail_fd, buf, len, 0) != len) {
 		perror("fail-nth");
 		exit(2);
@@ -100,6 +106,8 @@ static bool injected(void)
 {
 	char buf[16] = "";
 
+	if (dry)
+		return false;
 	if (pread(fail_fd, buf, sizeof(buf) - 1, 0) <= 0) {
 		perror("fail-nth");
 		exit(2);
@@ -526,7 +534,7 @@ int main(int argc, char **argv)
 	const char *only = NULL;
 	int opt, nr = 4;
 
-	while ((opt = getopt(argc, argv, "d:o:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:o:m:n")) != -1) {
 		switch (opt) {
 		case 'd':
 			nr = atoi(optarg);
@@ -537,15 +545,18 @@ int main(int argc, char **argv)
 		case 'm':
 			max_points = atoi(optarg);
 			break;
+		case 'n':
+			dry = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-d descendants] [-o operation] [-m max]\n",
+			fprintf(stderr, "usage: %s [-d descendants] [-o operation] [-m max] [-n]\n",
 				argv[0]);
 			return 2;
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	fail_fd = open("/proc/thread-self/fail-nth", O_RDWR);
-	if (fail_fd < 0) {
+	fail_fd = dry ? -1 : open("/proc/thread-self/fail-nth", O_RDWR);
+	if (fail_fd < 0 && !dry) {
 		perror("/proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION?)");
 		return 2;
 	}
