@@ -26,9 +26,17 @@ git -C "$KDIR" diff --quiet HEAD || die "$KDIR has uncommitted changes"
 sel=()
 for p in "$dir"/[0-9]*.patch; do
 	b=$(basename "$p" .patch) n=${b%%-*} name=${b#*-}
-	if [ -z "${MUTANTS:-}" ] || grep -qwE "0*${n#0}|$name" <<<"${MUTANTS//,/ }"; then
+	if [ -z "${MUTANTS:-}" ]; then
 		sel+=("$p")
+		continue
 	fi
+	# A number or a name, exactly (names contain one another's words)
+	for m in ${MUTANTS//,/ }; do
+		if [ "$m" = "$name" ] || { [[ $m =~ ^[0-9]+$ ]] && [ $((10#$m)) -eq $((10#$n)) ]; }; then
+			sel+=("$p")
+			break
+		fi
+	done
 done
 [ ${#sel[@]} -gt 0 ] || die "no mutant selected by MUTANTS='${MUTANTS:-}'"
 
