@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """The table of `make mutants`, from one or more results.csv: a mutant's
-last result wins, so the runs of several sessions (MUTANTS=...) make one
-table. Survivors listed in mutants/EQUIVALENT are shown as equivalent,
-with the reason. Exit status 1 if a mutant survived or was not run.
+last result wins (by name, shown with its number in mutants/ now: the
+numbers change as mutants are added), so the runs of several sessions
+(MUTANTS=...) make one table. Survivors listed in mutants/EQUIVALENT are
+shown as equivalent, with the reason. Exit status 1 if a mutant survived
+or was not run.
 
   mutants/table.py [--minutes N] results.csv...
 """
@@ -19,10 +21,11 @@ def main():
         minutes, args = int(args[1]), args[2:]
     if not args:
         sys.exit(__doc__)
+    # By name: the numbers change when mutants are added (define.py)
     rows = {}
     for path in args:
         for r in csv.DictReader(open(path)):
-            rows[r['mutant']] = r
+            rows[r['mutant'].split('-', 1)[1]] = r
     equiv = {}
     here = os.path.dirname(os.path.abspath(__file__))
     eq = os.path.join(here, 'EQUIVALENT')
@@ -35,10 +38,13 @@ def main():
            '| --- | --- | --- | --- | --- |']
     n = {'killed': 0, 'survived': 0, 'equivalent': 0, 'other': 0}
     secs = 0
-    for m in sorted(rows):
-        r = rows[m]
+    here_ids = {f[:-len('.patch')].split('-', 1)[1]: f[:-len('.patch')]
+                for f in os.listdir(os.path.dirname(os.path.abspath(__file__)))
+                if f.endswith('.patch')}
+    for name in sorted(rows, key=lambda n: here_ids.get(n, rows[n]['mutant'])):
+        r = rows[name]
+        m = here_ids.get(name, r['mutant'])
         res, by = r['result'], r['killed_by']
-        name = m.split('-', 1)[1]
         if res == 'survived' and name in equiv:
             res, by = 'equivalent', equiv[name]
         n[res if res in n else 'other'] += 1
