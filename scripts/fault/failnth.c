@@ -228,6 +228,19 @@ static int link_create(int map_fd)
 	return bpf_link_create(map_fd, top_fd, BPF_STRUCT_OPS, &opts);
 }
 
+/* Policy a on TOP, without fault: the link's fd, or -1 (a failure noted) */
+static int attach_a(const struct op *op)
+{
+	int fd = link_create(bpf_map__fd(skel->maps.policy_a));
+
+	if (fd < 0) {
+		fail("%s: attach: %s", op->name, strerror(errno));
+		return -1;
+	}
+	check(POLICY_A, op->name, 0);
+	return fd;
+}
+
 /*
  * For n = 1, 2, ...: the body arms the n-th fault, runs the operation
  * and sets @inj to whether the fault was injected; the loop ends with the
@@ -326,12 +339,9 @@ static void test_update(void)
 	bool inj;
 
 	op_start(&op);
-	fd = link_create(a);
-	if (fd < 0) {
-		fail("attach: %s", strerror(errno));
+	fd = attach_a(&op);
+	if (fd < 0)
 		return;
-	}
-	check(POLICY_A, op.name, 0);
 	FOR_EACH_FAULT(n, inj) {
 		set_fail_nth(n);
 		err = bpf_link_update(fd, b, &opts) ? errno : 0;
@@ -383,17 +393,14 @@ static void test_mkdir_rmdir(bool do_rmdir)
 {
 	struct op op = { .name = do_rmdir ? "rmdir" : "mkdir" };
 	const char *path = TOP "/new";
-	int n, fd, err, a = bpf_map__fd(skel->maps.policy_a);
+	int n, fd, err;
 	bool inj;
 	__u64 id;
 
 	op_start(&op);
-	fd = link_create(a);
-	if (fd < 0) {
-		fail("attach: %s", strerror(errno));
+	fd = attach_a(&op);
+	if (fd < 0)
 		return;
-	}
-	check(POLICY_A, op.name, 0);
 	FOR_EACH_FAULT(n, inj) {
 		if (do_rmdir && mkdir(path, 0755)) {
 			fail("mkdir: %s", strerror(errno));
