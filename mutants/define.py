@@ -297,7 +297,7 @@ MUTANTS = [
 MO, SC, AR = 'memcg_ops/', 'struct_ops_cgroup/', 'memcg_ops_async_reclaim/'
 KILLERS = {
     'delay-cap': MO + 'delay_limits',
-    'delay-not-floor': MO + 'delay_limits',
+    'delay-not-floor': MO + 'delay_floor',
     'delay-sum': MO + 'delay_limits',
     'sleep-not-killable': MO + 'delay_limits',
     'delay-remote': MO + 'remote_charge',

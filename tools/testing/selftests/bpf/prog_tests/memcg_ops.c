@@ -1832,6 +1832,145 @@ out:
 	cg_remove_all(&cgs);
 }
 
+#define FLOOR_SIZE	(32 * MB)
+#define FLOOR_OVER	5	/* % of memory.high by which the usage is over */
+#define FLOOR_TOUCH	80	/* pages per round: one charge batch at least */
+#define FLOOR_DELAY_MS	1500
+
+/*
+ * In a child in @cg: hold FLOOR_SIZE of anonymous memory, then, each time
+ * the parent writes a byte to @go, touch FLOOR_TOUCH new pages one at a
+ * time and put the longest fault of round i into sh->ns[i]. Tells @ready
+ * when it holds its memory and after each round.
+ */
+static pid_t spawn_floor(const char *cg, int ready, int go)
+{
+	char *p, c = 0;
+	__u64 t, dt;
+	size_t off;
+	pid_t pid;
+	int r, i;
+
+	pid = fork();
+	if (pid)
+		return pid;
+	if (join_parent_cgroup(cg))
+		_exit(1);
+	p = mmap(NULL, FLOOR_SIZE + 2 * FLOOR_TOUCH * page_size,
+		 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(2);
+	madvise(p, FLOOR_SIZE + 2 * FLOOR_TOUCH * page_size, MADV_NOHUGEPAGE);
+	for (off = 0; off < FLOOR_SIZE; off += page_size)
+		p[off] = 1;
+	for (r = 0; r < 2; r++) {
+		if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
+			_exit(3);
+		for (i = 0; i < FLOOR_TOUCH; i++) {
+			off = FLOOR_SIZE + (r * FLOOR_TOUCH + i) * page_size;
+			t = get_time_ns();
+			p[off] = 1;
+			dt = get_time_ns() - t;
+			if (dt > sh->ns[r])
+				sh->ns[r] = dt;
+		}
+	}
+	_exit(write(ready, &c, 1) == 1 ? 0 : 4);
+}
+
+/*
+ * A policy's delay is a floor under the memory.high penalty, not a
+ * replacement for it. A task a few percent over memory.high, which reclaim
+ * cannot bring back under it (anonymous memory, no swap), pays a penalty
+ * of r^2 * HZ * 64 / 64 jiffies for a charge batch of 64 pages, r being
+ * the overage ratio: about 0.2 s at 5 %. With no delay asked it sleeps
+ * that; with a policy asking for 1.5 s it sleeps 1.5 s, the longer.
+ */
+static void test_delay_floor(struct memcg_ops *skel)
+{
+	int ready[2] = { -1, -1 }, go[2] = { -1, -1 }, cg;
+	long long anon, cur, high, events;
+	struct bpf_link *link = NULL;
+	struct cgroups cgs = {};
+	pid_t pid = -1;
+	char buf[32], c = 0;
+
+	memset(sh, 0, sizeof(*sh));
+	if (cg_add(&cgs, "/mo_flo", true) < 0 || cg_add(&cgs, "/mo_flo/t", false) < 0)
+		goto out;
+	cg = cgs.fd[1];
+	/* Absent without swap accounting, when nothing can be swapped anyway */
+	write_cgroup_file("/mo_flo/t", "memory.swap.max", "0");
+	skel->bss->delay_ms = 0;
+	skel->bss->delay_cgid = get_cgroup_id("/mo_flo/t");
+	skel->bss->delay_tgid = 0;
+	link = attach(skel->maps.policy_delay, cgs.fd[0], 0);
+	if (!ASSERT_OK_PTR(link, "attach"))
+		goto out;
+	if (!ASSERT_OK(pipe(ready), "pipe") || !ASSERT_OK(pipe(go), "pipe"))
+		goto out;
+	pid = spawn_floor("/mo_flo/t", ready[1], go[0]);
+	if (!ASSERT_GT(pid, 0, "fork"))
+		goto out;
+	/* A child that dies ends the parent's reads */
+	close(ready[1]);
+	ready[1] = -1;
+	close(go[0]);
+	go[0] = -1;
+	if (!ASSERT_EQ(read(ready[0], &c, 1), 1, "child holds its memory"))
+		goto out;
+
+	/* memory.high FLOOR_OVER % below what reclaim cannot take */
+	anon = read_cgroup_value(cg, "memory.stat", "anon");
+	high = anon * 100 / (100 + FLOOR_OVER) / page_size * page_size;
+	snprintf(buf, sizeof(buf), "%lld", high);
+	if (!ASSERT_OK(write_cgroup_file("/mo_flo/t", "memory.high", buf), "memory.high"))
+		goto out;
+	cur = read_cgroup_value(cg, "memory.current", NULL);
+	events = read_cgroup_value(cg, "memory.events", "high");
+	printf("%s: memory.high %lld kB, usage %lld kB: %.1f %% over\n", __func__,
+	       high / 1024, cur / 1024, (cur - high) * 100.0 / high);
+	if (!ASSERT_GE((cur - high) * 100, (FLOOR_OVER - 1) * high, "usage stays over high") ||
+	    !ASSERT_LE((cur - high) * 100, 2 * FLOOR_OVER * high, "usage a few % over high"))
+		goto out;
+
+	/* The penalty alone */
+	if (!ASSERT_EQ(write(go[1], &c, 1), 1, "go") ||
+	    !ASSERT_EQ(read(ready[0], &c, 1), 1, "round 1"))
+		goto out;
+	/* The penalty and a longer delay */
+	skel->bss->delay_ms = FLOOR_DELAY_MS;
+	if (!ASSERT_EQ(write(go[1], &c, 1), 1, "go") ||
+	    !ASSERT_EQ(read(ready[0], &c, 1), 1, "round 2"))
+		goto out;
+	if (!child_ok(pid, "child"))
+		goto out;
+	pid = -1;
+	printf("%s: longest fault: %.0f ms with no delay asked, %.0f ms with %u ms asked\n",
+	       __func__, sh->ns[0] / 1e6, sh->ns[1] / 1e6, FLOOR_DELAY_MS);
+	ASSERT_GT(read_cgroup_value(cg, "memory.events", "high"), events,
+		  "memory.high penalty path taken");
+	/* The penalty exists, and is shorter than the delay asked */
+	ASSERT_GE(sh->ns[0], 20 * 1000000ULL, "penalty alone");
+	ASSERT_LE(sh->ns[0], FLOOR_DELAY_MS * 1000000ULL * 6 / 10, "penalty shorter than delay");
+	ASSERT_GE(sh->ns[1], FLOOR_DELAY_MS * 1000000ULL * 9 / 10, "delay is the floor");
+	ASSERT_LT(sh->ns[1], LIMITS_CAP_MS * 1000000ULL * 3 / 2, "cut at 2 s");
+	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
+out:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	bpf_link__destroy(link);
+	skel->bss->delay_ms = 0;
+	skel->bss->delay_cgid = 0;
+	cg_remove_all(&cgs);
+}
+
 #define THP_DIR		"/sys/kernel/mm/transparent_hugepage/"
 #define THP_SIZE	(2 * MB)
 #define THP_AREA	(8 * MB)
@@ -2048,6 +2187,8 @@ void serial_test_memcg_ops(void)
 		test_fork_delay(skel);
 	if (start_subtest(skel, "delay_limits"))
 		test_delay_limits(skel);
+	if (start_subtest(skel, "delay_floor"))
+		test_delay_floor(skel);
 	if (start_subtest(skel, "thp_charge"))
 		test_thp_charge(skel);
 
