@@ -62,9 +62,12 @@ sample-build: kernel
 	@$(S)/sample-build.sh
 mutants: selftests
 	@$(S)/mutants.sh
-fault: FLAVOUR ?= debug
-fault: selftests
-	@$(S)/fault.sh
+# The debug kernel unless FLAVOUR says otherwise. Not a target-specific
+# "FLAVOUR ?= debug": GNU make 4.3 then exports FLAVOUR empty to every
+# recipe, and `FLAVOUR=debug make test` built the full kernel.
+fault:
+	@$(MAKE) --no-print-directory selftests FLAVOUR=$(or $(FLAVOUR),debug)
+	@FLAVOUR=$(or $(FLAVOUR),debug) $(S)/fault.sh
 kcsan: toolchain tree
 	@$(S)/kcsan.sh
 matrix: kernel
