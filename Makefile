@@ -16,14 +16,15 @@
 #   make sample-build  samples/bpf with and without CONFIG_MEMCG_BPF
 #   make mutants     build and test each mutant of mutants/: mutation score
 #   make fault       fault injection into the control path (debug kernel)
+#   make soak        30 minutes of policy changes under load: slab, memcgs, OOM kills
 #   make kcsan       data races: the tests on KCSAN kernels, series and base
 #   make matrix      the robot's builds: i386, arm64, clang, options off, W=1, sparse
 
 SHELL := /bin/bash
 S := scripts
-export MATRIX MATRIX_CHECK FAULT_DESCENDANTS FAULT_OPS MUTANTS MUTANT_TESTS MUTANTS_RESUME EXACT PARALLEL SAMPLE LABEL DESCENDANTS CHURN_DESCENDANTS BENCH_DIR FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT STRESS_SECS ROUNDS BENCH_ARGS DEMO_REPS DEMO_SECS DEMO_ONLY
+export MATRIX MATRIX_CHECK FAULT_DESCENDANTS FAULT_OPS MUTANTS MUTANT_TESTS MUTANTS_RESUME EXACT PARALLEL SAMPLE LABEL DESCENDANTS CHURN_DESCENDANTS BENCH_DIR FLAVOUR KDIR MEMCG_BPF_CACHE VM_MEM VM_CPUS VM_KVM TESTS REPEAT STRESS_SECS ROUNDS BENCH_ARGS DEMO_REPS DEMO_SECS DEMO_ONLY SOAK_SECS SOAK_EVERY SOAK_RESTART SOAK_WINDOW
 
-.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench bench-ctl demo docs sample-build mutants fault kcsan matrix help
+.PHONY: all toolchain base tree export check kernel selftests vm test bisect bench bench-ctl demo docs sample-build mutants fault soak kcsan matrix help
 
 all: help
 help:
@@ -68,6 +69,8 @@ mutants: selftests
 fault:
 	@$(MAKE) --no-print-directory selftests FLAVOUR=$(or $(FLAVOUR),debug)
 	@FLAVOUR=$(or $(FLAVOUR),debug) $(S)/fault.sh
+soak: selftests
+	@$(S)/soak.sh
 kcsan: toolchain tree
 	@$(S)/kcsan.sh
 matrix: kernel

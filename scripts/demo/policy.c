@@ -71,6 +71,16 @@ static struct cg rcg = { .opt = "--reclaim_path", .fd = -1 };
 
 static bool verbose;
 
+/*
+ * --update_every: the high policy's link is switched between its map and
+ * the other protection map (below_low <-> below_min) with BPF_LINK_UPDATE
+ * every update_every seconds (make soak).
+ */
+static __u64 update_every;
+static struct policy *updated;
+static struct bpf_map *update_maps[2];
+static unsigned long nr_updates, nr_update_errors;
+
 enum {
 	OPT_HIGH_PATH = 256,
 	OPT_LOW_PATH,
@@ -85,6 +95,7 @@ enum {
 	OPT_ALLOW_OVERRIDE,
 	OPT_DURATION,
 	OPT_VERBOSE,
+	OPT_UPDATE_EVERY,
 };
 
 static const struct option options[] = {
@@ -101,6 +112,7 @@ static const struct option options[] = {
 	{ "allow_override",	no_argument,		NULL, OPT_ALLOW_OVERRIDE },
 	{ "duration",		required_argument,	NULL, OPT_DURATION },
 	{ "verbose",		no_argument,		NULL, OPT_VERBOSE },
+	{ "update_every",	required_argument,	NULL, OPT_UPDATE_EVERY },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -141,6 +153,10 @@ static void print_help(FILE *out, const char *prog)
 		"  --duration N            exit after N seconds (default: at SIGINT or\n"
 		"                          SIGTERM)\n"
 		"  --verbose               show libbpf's debug messages\n"
+		"  --update_every N        every N seconds, replace high's policy by the\n"
+		"                          other protection hook's (below_low <-> below_min)\n"
+		"                          through BPF_LINK_UPDATE; needs exactly one of\n"
+		"                          --use_below_low and --use_below_min\n"
 		"  -h, --help              show this help\n"
 		"\n"
 		"A policy applies to its cgroup and to the descendants that have none\n"
@@ -523,6 +539,8 @@ static void print_summary(const struct memcg__bss *bss, const struct counters *c
 		       (unsigned long long)c->protected);
 	if (low.path)
 		printf(" | low: delays %llu", (unsigned long long)c->delays);
+	if (update_every)
+		printf(" | updates %lu, failed %lu", nr_updates, nr_update_errors);
 	if (rcg.path) {
 		printf(" | reclaim: kicks %llu, runs %llu, pages %llu (%llu MiB), errors %llu",
 		       (unsigned long long)c->kicks, (unsigned long long)c->runs,
@@ -588,6 +606,21 @@ static int wait_until(__u64 when, const sigset_t *sigs)
  * seconds if not 0. Count in @secs the seconds run, in @active_secs those
  * at the end of which the high cgroup was active.
  */
+/* Switch high's link to the other protection map: BPF_LINK_UPDATE. */
+static void update_policy(void)
+{
+	struct bpf_map *map = update_maps[(nr_updates + 1) % 2];
+
+	if (bpf_link_update(bpf_link__fd(updated->link), bpf_map__fd(map), NULL)) {
+		nr_update_errors++;
+		fprintf(stderr, "update failed: %s to %s: %s\n",
+			updated->cg->path, bpf_map__name(map), strerror(errno));
+		return;
+	}
+	nr_updates++;
+	printf("updated %s to %s\n", updated->cg->path, bpf_map__name(map));
+}
+
 static void run(const struct memcg *skel, __u64 duration, __u64 threshold,
 		bool protect, const sigset_t *sigs, __u64 *secs, __u64 *active_secs)
 {
@@ -605,6 +638,8 @@ static void run(const struct memcg *skel, __u64 duration, __u64 threshold,
 		sample_counters(skel->bss, &cur);
 		print_stats(skel->bss, &cur, &prev, active, protect);
 		prev = cur;
+		if (update_every && !(tick % update_every))
+			update_policy();
 		if (last)
 			break;
 	}
@@ -707,6 +742,11 @@ int main(int argc, char **argv)
 		case OPT_VERBOSE:
 			verbose = true;
 			break;
+		case OPT_UPDATE_EVERY:
+			if (parse_number(optarg, false, &update_every) || !update_every ||
+			    update_every > INT_MAX)
+				return bad_value(argv[0], "update_every", optarg);
+			break;
 		case 'h':
 			print_help(stdout, argv[0]);
 			return 0;
@@ -733,6 +773,9 @@ int main(int argc, char **argv)
 				 "--reclaim_path, --reclaim_trigger and --reclaim_target go together");
 	if (rcg.path && target >= trigger)
 		return bad_usage(argv[0], "--reclaim_target must be below --reclaim_trigger");
+	if (update_every && below_low == below_min)
+		return bad_usage(argv[0],
+				 "--update_every needs one of --use_below_low and --use_below_min");
 
 	libbpf_set_print(libbpf_print);
 
@@ -779,6 +822,12 @@ int main(int argc, char **argv)
 		add_policy(policies, &n, skel->maps.high_low_ops, &high);
 	else if (below_min)
 		add_policy(policies, &n, skel->maps.high_min_ops, &high);
+	if (update_every) {
+		updated = &policies[0];
+		update_maps[0] = policies[0].map;
+		update_maps[1] = below_low ? skel->maps.high_min_ops :
+					     skel->maps.high_low_ops;
+	}
 	if (low.path && rcg.path && low.id == rcg.id) {
 		add_policy(policies, &n, skel->maps.low_reclaim_ops, &low);
 	} else {
@@ -799,6 +848,7 @@ int main(int argc, char **argv)
 			continue;
 		for (i = 0; i < n; i++)
 			used |= policies[i].map == map;
+		used |= update_every && map == update_maps[1];
 		bpf_map__set_autocreate(map, used);
 	}
 	bpf_program__set_autoload(skel->progs.count_high_faults, !!high.path);
@@ -835,6 +885,18 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/*
+	 * A struct_ops map is registered (made ready for BPF_LINK_UPDATE) by
+	 * its first attach: attach the other protection map once, then
+	 * detach it.
+	 */
+	if (update_every) {
+		struct policy other = { .map = update_maps[1], .cg = &high };
+
+		if (attach_policy(&other, flags))
+			goto out;
+		bpf_link__destroy(other.link);
+	}
 	for (i = 0; i < n; i++) {
 		if (attach_policy(&policies[i], flags))
 			goto out;
