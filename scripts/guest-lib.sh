@@ -19,3 +19,8 @@ wait_for() {
 	done
 	return 1
 }
+
+# True when cgroup $1 has no task (for wait_for: evaluated at every try).
+cg_empty() {
+	[ -z "$(cat "$1/cgroup.procs" 2>/dev/null)" ]
+}

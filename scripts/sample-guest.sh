@@ -29,7 +29,7 @@ cleanup() {
 	for c in "$D"/*/; do
 		[ -d "$c" ] || continue
 		kill -9 $(cat "$c/cgroup.procs" 2>/dev/null) 2>/dev/null
-		wait_for 30 test -z "$(cat "$c/cgroup.procs" 2>/dev/null)"
+		wait_for 30 cg_empty "$c"
 		rmdir "$c"
 	done
 	rmdir "$D" 2>/dev/null

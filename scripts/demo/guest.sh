@@ -48,7 +48,7 @@ kill_cg() {
 	[ -d "$cg" ] || return 0
 	pids=$(cat "$cg/cgroup.procs" 2>/dev/null)
 	[ -z "$pids" ] || kill -9 $pids 2>/dev/null
-	wait_for 30 test -z "$(cat "$cg/cgroup.procs" 2>/dev/null)"
+	wait_for 30 cg_empty "$cg"
 }
 
 setup_parent() {	# setup_parent [MAX_MB]

@@ -601,15 +601,10 @@ static int wait_until(__u64 when, const sigset_t *sigs)
 	return 0;
 }
 
-/*
- * Print statistics every second until SIGINT or SIGTERM, or for @duration
- * seconds if not 0. Count in @secs the seconds run, in @active_secs those
- * at the end of which the high cgroup was active.
- */
 /* Switch high's link to the other protection map: BPF_LINK_UPDATE. */
 static void update_policy(void)
 {
-	struct bpf_map *map = update_maps[(nr_updates + 1) % 2];
+	struct bpf_map *map = update_maps[updated->map == update_maps[0]];
 
 	if (bpf_link_update(bpf_link__fd(updated->link), bpf_map__fd(map), NULL)) {
 		nr_update_errors++;
@@ -617,10 +612,16 @@ static void update_policy(void)
 			updated->cg->path, bpf_map__name(map), strerror(errno));
 		return;
 	}
+	updated->map = map;
 	nr_updates++;
 	printf("updated %s to %s\n", updated->cg->path, bpf_map__name(map));
 }
 
+/*
+ * Print statistics every second until SIGINT or SIGTERM, or for @duration
+ * seconds if not 0. Count in @secs the seconds run, in @active_secs those
+ * at the end of which the high cgroup was active.
+ */
 static void run(const struct memcg *skel, __u64 duration, __u64 threshold,
 		bool protect, const sigset_t *sigs, __u64 *secs, __u64 *active_secs)
 {

@@ -28,19 +28,22 @@ D=$R/soak
 
 zram= SPID= PPID_TOOL= CHURN=
 log() { echo "soak: $*"; }
+unpopulated() { grep -q '^populated 0' "$1/cgroup.events"; }
 cleanup() {
 	local c
 	[ -n "$CHURN" ] && kill "$CHURN" 2>/dev/null && wait "$CHURN" 2>/dev/null
 	[ -n "$SPID" ] && kill -INT "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
 	[ -n "$PPID_TOOL" ] && kill -INT "$PPID_TOOL" 2>/dev/null && wait "$PPID_TOOL" 2>/dev/null
 	SPID= PPID_TOOL= CHURN=
-	# Leaves first: the deepest directories come last in find's output
-	for c in $(find "$D" -mindepth 1 -type d 2>/dev/null | sort -r); do
-		kill -9 $(cat "$c/cgroup.procs" 2>/dev/null) 2>/dev/null
-		wait_for 60 test -z "$(cat "$c/cgroup.procs" 2>/dev/null)"
-		rmdir "$c"
-	done
-	rmdir "$D" 2>/dev/null
+	if [ -d "$D" ]; then
+		echo 1 >"$D/cgroup.kill"
+		wait_for 120 unpopulated "$D" || log "tasks left in $D"
+		# Leaves first: sort -r puts a directory after its descendants
+		for c in $(find "$D" -mindepth 1 -type d | sort -r); do
+			rmdir "$c"
+		done
+		rmdir "$D"
+	fi
 	if [ -n "$zram" ]; then
 		swapoff "/dev/$zram" && echo "${zram#zram}" >/sys/class/zram-control/hot_remove
 		zram=
@@ -57,10 +60,19 @@ links() {
 	grep -h -A1 '^link_type:.*struct_ops' /proc/[0-9]*/fdinfo/* 2>/dev/null |
 		grep '^link_id:' | sort -u | wc -l
 }
+no_links() { [ "$(links)" -eq 0 ]; }
+# No struct_ops program, map or link left in the kernel (a reference
+# leaked by an update or a detach shows here)
+nothing_left() {
+	! "$BPFTOOL" link show | grep -q struct_ops &&
+	! "$BPFTOOL" map show | grep -q 'struct_ops' &&
+	! "$BPFTOOL" prog show | grep -q 'struct_ops'
+}
 ev() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 
 [ "$(links)" -eq 0 ] || fail "struct_ops links before the soak"
-zram=zram$(cat /sys/class/zram-control/hot_add) || fail "no zram"
+z=$(cat /sys/class/zram-control/hot_add) || fail "no zram"
+zram=zram$z
 echo 512M >"/sys/block/$zram/disksize" && mkswap "/dev/$zram" >/dev/null &&
 	swapon "/dev/$zram" || fail "swap on $zram"
 
@@ -74,10 +86,9 @@ for c in hi lo up; do
 done
 mkdir "$D/hi/work" "$D/hi/churn" "$D/lo/work" "$D/lo/w1" "$D/lo/w2" "$D/up/work" || fail mkdir
 echo +memory >"$D/hi/churn/cgroup.subtree_control" || fail "hi/churn"
-echo 64M >"$D/lo/work/memory.max"
-echo 48M >"$D/lo/w1/memory.max"
-echo 32M >"$D/lo/w2/memory.max"
-echo 0 >"$D/lo/w2/memory.swap.max"
+echo 64M >"$D/lo/work/memory.max" && echo 48M >"$D/lo/w1/memory.max" &&
+	echo 32M >"$D/lo/w2/memory.max" && echo 0 >"$D/lo/w2/memory.swap.max" ||
+	fail "limits"
 
 # Workloads outlive the soak; cleanup kills them. Niced, so that the
 # samples, the loaders and the churn keep their pace on two vCPUs.
@@ -87,6 +98,11 @@ in_cg "$D/lo/work" nice -n 10 stress-ng --vm 1 --vm-bytes 96M --vm-keep -t "$T" 
 in_cg "$D/lo/w1" nice -n 10 stress-ng --vm 2 --vm-bytes 40M --vm-keep -t "$T" -q
 in_cg "$D/lo/w2" nice -n 10 stress-ng --vm 1 --vm-bytes 48M --vm-keep -t "$T" -q
 in_cg "$D/up/work" nice -n 10 stress-ng --vm 1 --vm-bytes 32M -t "$T" -q
+WORK="hi/work lo/work lo/w1 lo/w2 up/work"
+populated() { grep -q '^populated 1' "$D/$1/cgroup.events"; }
+for c in $WORK; do
+	wait_for 60 populated "$c" || fail "no workload in $c"
+done
 
 # Cgroups created under high's policy, charged and removed
 churn() {
@@ -96,9 +112,11 @@ churn() {
 		mkdir "$c" || { echo "churn: mkdir $c failed" >>"$RES/churn.err"; return; }
 		bash -c 'echo $$ >"$0/cgroup.procs" && v=$(head -c 1000000 /dev/zero | tr "\0" x) &&
 			[ ${#v} -eq 1000000 ]' "$c" || echo "churn: charge in $c failed" >>"$RES/churn.err"
-		rmdir "$c" || { echo "churn: rmdir $c failed" >>"$RES/churn.err"; return; }
+		# The charging task may still be exiting
+		wait_for 5 rmdir "$c" || { echo "churn: rmdir $c failed" >>"$RES/churn.err"; return; }
 		i=$((i + 1))
-		echo $i >"$RES/churned"
+		# Readers see the old count or the new one, never an empty file
+		echo $i >"$RES/churned.tmp" && mv "$RES/churned.tmp" "$RES/churned"
 	done
 }
 echo 0 >"$RES/churned"
@@ -140,7 +158,7 @@ kmalloc_kb() {
 }
 mi() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 sample_line() {
-	local t=$1 memcgs dying prot del upd
+	local t=$1 memcgs dying prot del upd pprot line
 	# Live memory cgroups (the root too) and dying ones still in memory
 	memcgs=$(ev "$R/cgroup.stat" nr_subsys_memory)
 	dying=$(ev "$R/cgroup.stat" nr_dying_subsys_memory)
@@ -150,10 +168,13 @@ sample_line() {
 	del=$(grep '^high:' "$RES/sample-$restarts.out" | tail -1 |
 	      sed -nE 's/.*low: ([0-9]+) delayed.*/\1/p')
 	upd=$(grep -c '^updated ' "$RES/policy.out")
-	echo "$t,$(mi Slab),$(mi SUnreclaim),$(mi Percpu),$(kmalloc_kb 1),$(kmalloc_kb 0),$memcgs,$dying,$(cat "$RES/churned"),$restarts,$upd,${prot:-0},${del:-0},$(ev /proc/vmstat oom_kill),$(links)" >>"$RES/samples.csv"
+	pprot=$(grep '| high:' "$RES/policy.out" | tail -1 | sed -nE 's/.*protected ([0-9]+).*/\1/p')
+	line="$t,$(mi Slab),$(mi SUnreclaim),$(mi Percpu),$(mi VmallocUsed),$(kmalloc_kb 1),$(kmalloc_kb 0),$memcgs,$dying,$(cat "$RES/churned"),$restarts,$upd,${prot:-0},${del:-0},${pprot:-0},$(ev /proc/vmstat oom_kill),$(links)"
+	case ",$line," in *,,*) fail "a counter could not be read: $line" ;; esac
+	echo "$line" >>"$RES/samples.csv"
 	cp /proc/slabinfo "$RES/slabinfo-$t.txt"
 }
-echo "t,slab_kb,sunreclaim_kb,percpu_kb,kmalloc_cg_kb,kmalloc_kb,memcgs,dying_memcgs,churned,restarts,updates,protected,delayed,oom_kill,links" >"$RES/samples.csv"
+echo "t,slab_kb,sunreclaim_kb,percpu_kb,vmalloc_kb,kmalloc_cg_kb,kmalloc_kb,memcgs,dying_memcgs,churned,restarts,updates,protected,delayed,up_protected,oom_kill,links" >"$RES/samples.csv"
 
 log "running for $SECS s: a line every $EVERY s, the sample restarted every $RESTART s"
 t0=$(date +%s)
@@ -167,7 +188,11 @@ while [ "$next" -le "$SECS" ]; do
 	kill -0 "$SPID" 2>/dev/null || fail "the sample exited (run $restarts)"
 	kill -0 "$PPID_TOOL" 2>/dev/null || fail "the policy tool exited"
 	[ -s "$RES/churn.err" ] && fail "$(head -1 "$RES/churn.err")"
-	sample_line "$next"
+	for c in $WORK; do
+		populated "$c" || fail "the workload of $c is gone"
+	done
+	# The time the sample was taken, which may be late after a restart
+	sample_line $(( $(date +%s) - t0 ))
 	if [ $((next - last_restart)) -ge "$RESTART" ] && [ $((next + EVERY)) -le "$SECS" ]; then
 		stop_sample
 		start_sample
@@ -188,8 +213,9 @@ grep '^summary:' "$RES/policy.out" | grep -q ', failed 0' ||
 	fail "policy tool: an update failed: $(grep -m1 'update failed' "$RES/policy.out")"
 kill "$CHURN" && wait "$CHURN" 2>/dev/null
 CHURN=
-wait_for 30 test "$(links)" -eq 0 || fail "$(links) struct_ops links left"
-"$BPFTOOL" link show | grep -q struct_ops && fail "bpftool: struct_ops links left"
+[ -s "$RES/churn.err" ] && fail "$(head -1 "$RES/churn.err")"
+wait_for 30 no_links || fail "$(links) struct_ops links left"
+wait_for 30 nothing_left || fail "struct_ops programs, maps or links left: $("$BPFTOOL" prog show | grep -c struct_ops) programs"
 total=$(ev /proc/vmstat oom_kill)
 w2=$(ev "$D/lo/w2/memory.events" oom_kill)
 {
@@ -204,5 +230,12 @@ w2=$(ev "$D/lo/w2/memory.events" oom_kill)
 } >"$RES/final.txt"
 cat "$RES/final.txt" | sed 's/^/soak: /'
 [ "${total:-0}" -eq "${w2:-0}" ] || fail "$((total - w2)) OOM kills outside lo/w2"
+# The load was there: a soak without it proves nothing
+[ "${w2:-0}" -gt 0 ] || fail "no OOM kill in lo/w2"
+[ "$(cat "$RES/churned")" -ge $((SECS / 60)) ] || fail "only $(cat "$RES/churned") cgroups churned"
+[ "$(grep -c '^updated ' "$RES/policy.out")" -ge $((SECS / 20)) ] || fail "too few updates"
+grep -hE '^high:.* [1-9][0-9]* protected' "$RES"/sample-*.out | grep -q . ||
+	fail "the sample's below_low/below_min never protected high"
+grep -qE 'protected [1-9]' "$RES/policy.out" || fail "the policy tool never protected up"
 cleanup
 log OK

@@ -5,12 +5,15 @@ table, the growth of each memory counter over the last WINDOW seconds (a
 least-squares line: its rise over the window and the standard error of
 that rise), the kmalloc/slab caches that grew most, and a plot.
 
-A counter fails when its rise is both above its floor (2 MiB for memory,
-8 for counts of memcgs) and above three standard errors: a steady rise,
-not noise.
+A counter fails when its rise is both above its floor (2 MiB for slab
+and vmalloc, 256 kB for per-CPU memory, 8 for counts of memcgs) and above
+three standard errors: a steady rise, not noise. The rise is also given
+per cgroup created and removed in the window, the cost a leak per cgroup
+would have.
 
     report.py RESULTS_DIR WINDOW_SECONDS HEADER
-Writes RESULTS_DIR/report.md and soak.png; exit status 1 on a failure.
+Writes RESULTS_DIR/report.md and soak.png. Exit status 3 when a counter
+grew, 1 when the samples cannot be read.
 """
 import csv
 import glob
@@ -20,7 +23,8 @@ import sys
 
 JUDGED = [  # column, unit, floor
     ("sunreclaim_kb", "kB", 2048),
-    ("percpu_kb", "kB", 2048),
+    ("percpu_kb", "kB", 256),
+    ("vmalloc_kb", "kB", 2048),
     ("kmalloc_cg_kb", "kB", 2048),
     ("kmalloc_kb", "kB", 2048),
     ("memcgs", "", 8),
@@ -55,6 +59,9 @@ def main():
     res, window, header = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     with open(os.path.join(res, "samples.csv")) as f:
         rows = [{k: int(v) for k, v in r.items()} for r in csv.DictReader(f)]
+    if len(rows) < 2:
+        print("fewer than two samples")
+        return 1
     tmax = rows[-1]["t"]
     win = [r for r in rows if r["t"] >= tmax - window]
     lines = [f"# {header}", "",
@@ -66,8 +73,13 @@ def main():
     for r in rows:
         lines.append("| " + " | ".join(str(r[c]) for c in cols) + " |")
 
-    lines += ["", "| counter | mean in window | rise over window | 3 x std. error | floor | verdict |",
-              "| --- | --- | --- | --- | --- | --- |"]
+    churned = win[-1]["churned"] - win[0]["churned"]
+    lines += ["", f"{churned} cgroups created and removed, "
+              f"{win[-1]['updates'] - win[0]['updates']} policy updates and "
+              f"{win[-1]['restarts'] - win[0]['restarts']} restarts of the sample in the window.",
+              "", "| counter | mean in window | rise over window | per churned cgroup | "
+              "3 x std. error | floor | verdict |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
     failed = []
     if len(win) < 3:
         failed.append("window")
@@ -82,8 +94,9 @@ def main():
             bad = rise > floor and rise > err
             if bad:
                 failed.append(col)
+            per = f"{rise / churned:+.2f}" if churned else "-"
             lines.append(f"| {col} | {sum(ys) / len(ys):.0f} {unit} | {rise:+.0f} {unit} "
-                         f"({slope * 60:+.1f}/min) | {err:.0f} | {floor} | "
+                         f"({slope * 60:+.1f}/min) | {per} | {err:.0f} | {floor} | "
                          f"{'FAIL' if bad else 'ok'} |")
 
     # The caches that grew most over the window (for the record)
@@ -120,10 +133,10 @@ def main():
         import matplotlib.pyplot as plt
     except ImportError:
         print("no matplotlib: no plot")
-        return 1 if failed else 0
+        return 3 if failed else 0
     t = [r["t"] / 60 for r in rows]
     fig, ax = plt.subplots(2, 2, figsize=(11, 7))
-    for col in ("sunreclaim_kb", "percpu_kb", "kmalloc_cg_kb", "kmalloc_kb"):
+    for col in ("sunreclaim_kb", "percpu_kb", "vmalloc_kb", "kmalloc_cg_kb", "kmalloc_kb"):
         ax[0][0].plot(t, [r[col] / 1024 for r in rows], label=col[:-3])
     ax[0][0].set_ylabel("MiB")
     for col in ("memcgs", "dying_memcgs", "links"):
@@ -131,7 +144,7 @@ def main():
     for col in ("churned", "updates", "restarts"):
         ax[1][0].plot(t, [r[col] for r in rows], label=col)
     ax[1][0].set_yscale("symlog")
-    for col in ("oom_kill", "protected", "delayed"):
+    for col in ("oom_kill", "protected", "up_protected", "delayed"):
         ax[1][1].plot(t, [r[col] for r in rows], label=col)
     ax[1][1].set_yscale("symlog")
     for a in ax.flat:
@@ -141,7 +154,7 @@ def main():
     fig.suptitle(header, fontsize=9)
     fig.tight_layout()
     fig.savefig(os.path.join(res, "soak.png"), dpi=90)
-    return 1 if failed else 0
+    return 3 if failed else 0
 
 
 if __name__ == "__main__":
