@@ -34,6 +34,14 @@ MUTANTS = [
      '''	penalty_jiffies = min(max(penalty_jiffies, min_penalty),''',
      '''	penalty_jiffies = min(penalty_jiffies ? penalty_jiffies : min_penalty,''',
      'the memory.high penalty replaces the policy delay instead of the longer of the two'),
+    ('delay-replaces-penalty', MC,
+     '''	penalty_jiffies = min(max(penalty_jiffies, min_penalty),''',
+     '''	penalty_jiffies = min(min_penalty ? min_penalty : penalty_jiffies,''',
+     'a policy delay replaces the memory.high penalty, even a shorter one'),
+    ('delay-plus-penalty', MC,
+     '''	penalty_jiffies = min(max(penalty_jiffies, min_penalty),''',
+     '''	penalty_jiffies = min(penalty_jiffies + min_penalty,''',
+     'the policy delay is added to the memory.high penalty'),
     ('delay-sum', BM,
      '''	if (delay > current->memcg_bpf_delay_ms) {
 		current->memcg_bpf_delay_ms = delay;''',
@@ -298,6 +306,8 @@ MO, SC, AR = 'memcg_ops/', 'struct_ops_cgroup/', 'memcg_ops_async_reclaim/'
 KILLERS = {
     'delay-cap': MO + 'delay_limits',
     'delay-not-floor': MO + 'delay_floor',
+    'delay-replaces-penalty': MO + 'delay_floor',
+    'delay-plus-penalty': MO + 'delay_floor',
     'delay-sum': MO + 'delay_limits',
     'sleep-not-killable': MO + 'delay_limits',
     'delay-remote': MO + 'remote_charge',

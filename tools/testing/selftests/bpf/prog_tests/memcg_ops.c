@@ -9,6 +9,7 @@
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -1835,18 +1836,23 @@ out:
 #define FLOOR_SIZE	(32 * MB)
 #define FLOOR_OVER	5	/* % of memory.high by which the usage is over */
 #define FLOOR_TOUCH	80	/* pages per round: one charge batch at least */
-#define FLOOR_DELAY_MS	1500
+#define FLOOR_ROUNDS	3
+#define FLOOR_DELAY_MS	1000	/* longer than the penalty */
+#define FLOOR_SHORT_MS	50	/* shorter than the penalty */
 
 /*
  * In a child in @cg: hold FLOOR_SIZE of anonymous memory, then, each time
  * the parent writes a byte to @go, touch FLOOR_TOUCH new pages one at a
- * time and put the longest fault of round i into sh->ns[i]. Tells @ready
- * when it holds its memory and after each round.
+ * time, put the longest fault of round i into sh->ns[i] and free them
+ * again, so that every round starts as far over memory.high. Tells @ready
+ * when it holds its memory and after each round. It stays on one CPU, so
+ * that a round cannot live on what the per-CPU stocks of two CPUs hold.
  */
-static pid_t spawn_floor(const char *cg, int ready, int go)
+static pid_t spawn_floor(const char *cg, int ready[2], int go[2])
 {
-	char *p, c = 0;
+	char *p, *round, c = 0;
 	__u64 t, dt;
+	cpu_set_t cpus;
 	size_t off;
 	pid_t pid;
 	int r, i;
@@ -1854,46 +1860,56 @@ static pid_t spawn_floor(const char *cg, int ready, int go)
 	pid = fork();
 	if (pid)
 		return pid;
-	if (join_parent_cgroup(cg))
+	close(ready[0]);
+	close(go[1]);
+	CPU_ZERO(&cpus);
+	CPU_SET(sched_getcpu(), &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus) || join_parent_cgroup(cg))
 		_exit(1);
-	p = mmap(NULL, FLOOR_SIZE + 2 * FLOOR_TOUCH * page_size,
+	p = mmap(NULL, FLOOR_SIZE + FLOOR_TOUCH * page_size,
 		 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		_exit(2);
-	madvise(p, FLOOR_SIZE + 2 * FLOOR_TOUCH * page_size, MADV_NOHUGEPAGE);
+	madvise(p, FLOOR_SIZE + FLOOR_TOUCH * page_size, MADV_NOHUGEPAGE);
 	for (off = 0; off < FLOOR_SIZE; off += page_size)
 		p[off] = 1;
-	for (r = 0; r < 2; r++) {
-		if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
+	round = p + FLOOR_SIZE;
+	for (r = 0; r < FLOOR_ROUNDS; r++) {
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(3);
 		for (i = 0; i < FLOOR_TOUCH; i++) {
-			off = FLOOR_SIZE + (r * FLOOR_TOUCH + i) * page_size;
 			t = get_time_ns();
-			p[off] = 1;
+			round[i * page_size] = 1;
 			dt = get_time_ns() - t;
 			if (dt > sh->ns[r])
 				sh->ns[r] = dt;
 		}
+		if (madvise(round, FLOOR_TOUCH * page_size, MADV_DONTNEED))
+			_exit(4);
 	}
-	_exit(write(ready, &c, 1) == 1 ? 0 : 4);
+	_exit(write(ready[1], &c, 1) == 1 ? 0 : 5);
 }
 
 /*
  * A policy's delay is a floor under the memory.high penalty, not a
- * replacement for it. A task a few percent over memory.high, which reclaim
- * cannot bring back under it (anonymous memory, no swap), pays a penalty
- * of r^2 * HZ * 64 / 64 jiffies for a charge batch of 64 pages, r being
- * the overage ratio: about 0.2 s at 5 %. With no delay asked it sleeps
- * that; with a policy asking for 1.5 s it sleeps 1.5 s, the longer.
+ * replacement for it, nor added to it. A task a few percent over
+ * memory.high, which reclaim cannot bring back under it (anonymous memory,
+ * no swap), pays a penalty that grows with the square of the overage (a
+ * few hundred ms here: the cgroup holds more than the child's anonymous
+ * memory). It sleeps that with no delay asked, the delay when a policy
+ * asks for a longer one, and still the penalty when the delay asked is
+ * shorter.
  */
 static void test_delay_floor(struct memcg_ops *skel)
 {
-	int ready[2] = { -1, -1 }, go[2] = { -1, -1 }, cg;
+	static const __u32 delays[FLOOR_ROUNDS] = { 0, FLOOR_DELAY_MS, FLOOR_SHORT_MS };
+	int ready[2] = { -1, -1 }, go[2] = { -1, -1 }, cg, i;
 	long long anon, cur, high, events;
 	struct bpf_link *link = NULL;
 	struct cgroups cgs = {};
 	pid_t pid = -1;
 	char buf[32], c = 0;
+	bool ok;
 
 	memset(sh, 0, sizeof(*sh));
 	if (cg_add(&cgs, "/mo_flo", true) < 0 || cg_add(&cgs, "/mo_flo/t", false) < 0)
@@ -1909,7 +1925,7 @@ static void test_delay_floor(struct memcg_ops *skel)
 		goto out;
 	if (!ASSERT_OK(pipe(ready), "pipe") || !ASSERT_OK(pipe(go), "pipe"))
 		goto out;
-	pid = spawn_floor("/mo_flo/t", ready[1], go[0]);
+	pid = spawn_floor("/mo_flo/t", ready, go);
 	if (!ASSERT_GT(pid, 0, "fork"))
 		goto out;
 	/* A child that dies ends the parent's reads */
@@ -1934,27 +1950,31 @@ static void test_delay_floor(struct memcg_ops *skel)
 	    !ASSERT_LE((cur - high) * 100, 2 * FLOOR_OVER * high, "usage a few % over high"))
 		goto out;
 
-	/* The penalty alone */
-	if (!ASSERT_EQ(write(go[1], &c, 1), 1, "go") ||
-	    !ASSERT_EQ(read(ready[0], &c, 1), 1, "round 1"))
-		goto out;
-	/* The penalty and a longer delay */
-	skel->bss->delay_ms = FLOOR_DELAY_MS;
-	if (!ASSERT_EQ(write(go[1], &c, 1), 1, "go") ||
-	    !ASSERT_EQ(read(ready[0], &c, 1), 1, "round 2"))
-		goto out;
-	if (!child_ok(pid, "child"))
-		goto out;
+	/* The penalty alone, then with a longer delay, then a shorter one */
+	for (i = 0; i < FLOOR_ROUNDS; i++) {
+		skel->bss->delay_ms = delays[i];
+		if (!ASSERT_EQ(write(go[1], &c, 1), 1, "go") ||
+		    !ASSERT_EQ(read(ready[0], &c, 1), 1, "round done"))
+			goto out;
+	}
+	ok = child_ok(pid, "child");
 	pid = -1;
-	printf("%s: longest fault: %.0f ms with no delay asked, %.0f ms with %u ms asked\n",
-	       __func__, sh->ns[0] / 1e6, sh->ns[1] / 1e6, FLOOR_DELAY_MS);
+	if (!ok)
+		goto out;
+	printf("%s: longest fault %.0f ms (no delay), %.0f ms (%u asked), %.0f ms (%u asked)\n",
+	       __func__, sh->ns[0] / 1e6, sh->ns[1] / 1e6, FLOOR_DELAY_MS,
+	       sh->ns[2] / 1e6, FLOOR_SHORT_MS);
 	ASSERT_GT(read_cgroup_value(cg, "memory.events", "high"), events,
 		  "memory.high penalty path taken");
-	/* The penalty exists, and is shorter than the delay asked */
+	/* The penalty exists, and is well shorter than the long delay */
 	ASSERT_GE(sh->ns[0], 20 * 1000000ULL, "penalty alone");
-	ASSERT_LE(sh->ns[0], FLOOR_DELAY_MS * 1000000ULL * 6 / 10, "penalty shorter than delay");
+	ASSERT_LE(sh->ns[0], FLOOR_DELAY_MS * 1000000ULL * 7 / 10, "penalty shorter than delay");
+	/* The longer of the two, not the penalty, nor both */
 	ASSERT_GE(sh->ns[1], FLOOR_DELAY_MS * 1000000ULL * 9 / 10, "delay is the floor");
-	ASSERT_LT(sh->ns[1], LIMITS_CAP_MS * 1000000ULL * 3 / 2, "cut at 2 s");
+	ASSERT_LT(sh->ns[1], FLOOR_DELAY_MS * 1000000ULL + sh->ns[0] / 2, "not the sum");
+	/* A shorter delay does not replace the penalty */
+	ASSERT_GE(sh->ns[2], sh->ns[0] * 6 / 10, "penalty is the floor");
+	ASSERT_LT(sh->ns[2], FLOOR_DELAY_MS * 1000000ULL, "short delay");
 	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
 out:
 	if (pid > 0) {
