@@ -216,6 +216,9 @@ CHURN=
 [ -s "$RES/churn.err" ] && fail "$(head -1 "$RES/churn.err")"
 wait_for 30 no_links || fail "$(links) struct_ops links left"
 wait_for 30 nothing_left || fail "struct_ops programs, maps or links left: $("$BPFTOOL" prog show | grep -c struct_ops) programs"
+# lo/w2 ends first, so that no kill falls between the two readings
+echo 1 >"$D/lo/w2/cgroup.kill"
+wait_for 60 unpopulated "$D/lo/w2" || fail "lo/w2 does not end"
 total=$(ev /proc/vmstat oom_kill)
 w2=$(ev "$D/lo/w2/memory.events" oom_kill)
 {
