@@ -54,6 +54,16 @@ else
 fi
 base_rev=$(series_base) || die "no commit ${BASE:-HEAD} in $KDIR"
 
+# A make mutants run that was killed with the machine leaves its mutant
+# applied (scripts/mutants.sh): take it out again, and nothing else.
+applied=$CACHE/mutants/applied
+if [ "$KDIR" = "$CACHE/linux" ] && [ -f "$applied" ]; then
+	if git_k apply -R --check "$applied" 2>/dev/null; then
+		git_k apply -R "$applied"
+		msg "took out the mutant an interrupted make mutants left in $KDIR: $(head -1 "$applied")"
+	fi
+	rm -f "$applied"
+fi
 [ -z "$(git_k status --porcelain --untracked-files=no)" ] ||
 	die "$KDIR has uncommitted changes; commit or stash them first"
 

@@ -73,6 +73,15 @@ kvm_ok() {
 	[ $res = ok ]
 }
 
+# virtme-init waits for udev's coldplug with "udevadm settle", 120 s at
+# most; the debug (KASAN) kernel under TCG takes longer, and the guest
+# then finds no /dev/virtio-ports links and cannot run its command. Give
+# it 15 minutes (the full kernel settles in a minute either way).
+init=$ROOTFS/usr/lib/python3/dist-packages/virtme/guest/virtme-init
+if grep -q '^    udevadm settle$' "$init" 2>/dev/null; then
+	sed -i 's/^    udevadm settle$/    udevadm settle --timeout=900/' "$init"
+fi
+
 # QEMU's "-cpu max" offers 5-level paging; the KASAN kernel then reports a
 # wild-memory-access in an interrupt taken while it boots (before any code
 # of the series runs). Boot it with 4-level paging, as most machines are.
