@@ -217,7 +217,7 @@ MUTANTS = [
 		goto err_unlock;
 	}''',
      '''''',
-     'a cgroup being removed accepts a policy (ENOENT)'),
+     'a cgroup being removed, or whose memory controller is being disabled, accepts a policy (ENOENT)'),
     ('global-errno', BM,
      '''	if (!st_link->cgroup)
 		return -EOPNOTSUPP;''',
@@ -336,7 +336,7 @@ KILLERS = {
     'cap-attach': MO + 'attach_errors',
     'cap-update': MO + 'update_perm',
     'enodev-errno': MO + 'attach_errors',
-    'dying-accepted': 'memcg_ops_stress',
+    'dying-accepted': MO + 'controller_toggle',
     'global-errno': MO + 'attach_errors',
     'sleepable-hook': 'memcg_ops_verifier',
     'flag-unchecked': SC + 'errors',

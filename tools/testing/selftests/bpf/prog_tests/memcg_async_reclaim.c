@@ -9,6 +9,7 @@
  * the kworker that reclaims gets as little CPU as the workload).
  */
 #include <limits.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -23,6 +24,7 @@
 #define CG		"/memcg_async"
 #define CG_MAX		(32 * MB)
 #define FILE_SIZE	(64 * MB)
+#define STOP_MS		60000	/* a reclaim work ends (one kfunc call) */
 
 /*
  * In a child in CG: write FILE_SIZE into a memfd (shmem, which reclaim
@@ -32,8 +34,8 @@ static int run_workload(void)
 {
 	static char buf[MB];
 	int status, fd;
+	pid_t pid, ret;
 	size_t off;
-	pid_t pid;
 	char *p;
 
 	pid = fork();
@@ -59,8 +61,17 @@ static int run_workload(void)
 		/* What was written is read back, and the sum is used */
 		_exit(sum == 0x5aUL * (FILE_SIZE / 4096) ? 0 : 5);
 	}
-	if (waitpid(pid, &status, 0) != pid)
+	/* Whatever happens, no workload outlives its run */
+	while ((ret = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (ret != pid) {
+		printf("%s: waitpid: %s\n", __func__, strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
 		return -1;
+	}
+	if (WIFSIGNALED(status))
+		printf("%s: killed by signal %d\n", __func__, WTERMSIG(status));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -87,6 +98,7 @@ static void test_async_reclaim(struct memcg_async_reclaim *skel, int cg)
 	long long base, with, steal_before, steal_after;
 	struct bpf_link *link;
 	__u64 start, base_ns, with_ns;
+	int i;
 
 	start = get_time_ns();
 	base = max_events(cg);
@@ -114,6 +126,15 @@ static void test_async_reclaim(struct memcg_async_reclaim *skel, int cg)
 	with_ns = get_time_ns() - start;
 	steal_after = read_cgroup_value(cg, "memory.stat", "pgsteal_proactive");
 	bpf_link__destroy(link);
+	/*
+	 * The callback queues itself again while the cgroup is above the
+	 * target, link or not: with no cgroup to look up it stops, and the
+	 * next subtests find the cgroup to themselves.
+	 */
+	skel->bss->cgid = 0;
+	for (i = 0; i < STOP_MS && READ_ONCE(skel->bss->queued); i++)
+		usleep(1000);
+	ASSERT_EQ(READ_ONCE(skel->bss->queued), 0, "reclaim work stopped");
 
 	printf("%s: memory.events max +%lld in %.0f ms without policy\n",
 	       __func__, base, base_ns / 1e6);
