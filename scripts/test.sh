@@ -44,6 +44,13 @@ if [ -n "${STRESS_SECS:-}" ]; then
 	# test_progs' watchdog kills a test after 120 s by default
 	wd=" -w $((STRESS_SECS + 120))"
 fi
+# Under TCG, KASAN and lockdep make some subtests take more than that
+# (memcg_ops/min_floor, memcg_ops_async_reclaim/async_reclaim: 2 to 3
+# minutes): its SIGSEGV then interrupts the test's waitpid() and, the
+# second time, kills test_progs. The debug kernels get 15 minutes.
+if [ "$FLAVOUR" != full ] && [ "${STRESS_SECS:-0}" -lt 780 ]; then
+	wd=" -w 900"
+fi
 sel=-t
 [ "${EXACT:-0}" = 1 ] && sel=-a
 [ "${PARALLEL:-0}" = 1 ] && sel="-j $sel"
