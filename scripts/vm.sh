@@ -77,9 +77,16 @@ kvm_ok() {
 # most; the debug (KASAN) kernel under TCG takes longer, and the guest
 # then finds no /dev/virtio-ports links and cannot run its command. Give
 # it 15 minutes (the full kernel settles in a minute either way).
+# On the debug kernels the coldplug itself takes 15 minutes (a minute on
+# the full kernel): with memcg_bpf.udev=minimal on the kernel command line,
+# udev is given only the devices the guest needs, its virtio ports.
 init=$ROOTFS/usr/lib/python3/dist-packages/virtme/guest/virtme-init
 if grep -q '^    udevadm settle$' "$init" 2>/dev/null; then
 	sed -i 's/^    udevadm settle$/    udevadm settle --timeout=900/' "$init"
+fi
+trig='    udevadm trigger --type=devices --action=add > \/dev\/null 2>\&1'
+if grep -q "^$trig\$" "$init" 2>/dev/null; then
+	sed -i "s/^$trig\$/    if grep -qw memcg_bpf.udev=minimal \/proc\/cmdline; then only=--subsystem-match=virtio-ports; else only=; fi\n    udevadm trigger --type=devices --action=add \$only > \/dev\/null 2>\&1/" "$init"
 fi
 
 # QEMU's "-cpu max" offers 5-level paging; the KASAN kernel then reports a
@@ -87,6 +94,7 @@ fi
 # of the series runs). Boot it with 4-level paging, as most machines are.
 append=
 [ "$FLAVOUR" != debug ] || append=no5lvl
+[ "$FLAVOUR" = full ] || append="$append memcg_bpf.udev=minimal"
 vng_args=(--run "$image" --memory "$VM_MEM" --cpus "$VM_CPUS" --verbose
 	--rwdir "$logs" --rwdir "$CACHE/selftests-$FLAVOUR"
 	--append "panic_on_warn=0 oops=panic softlockup_panic=0 hung_task_panic=0 nokaslr $append"
