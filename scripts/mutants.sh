@@ -57,13 +57,7 @@ else
 	echo "mutant,result,killed_by,build_s,test_s" >"$csv"
 fi
 
-# The mutant in the tree is named in $CACHE/mutants/applied until the tree
-# is restored, so that a run killed with the machine (where the EXIT trap
-# never runs) is undone by the next make tree (tree.sh).
-restore() {
-	git -C "$KDIR" checkout -q -- . && git -C "$KDIR" clean -qfd -- mm kernel include &&
-		rm -f "$CACHE/mutants/applied"
-}
+restore() { git -C "$KDIR" checkout -q -- . && git -C "$KDIR" clean -qfd -- mm kernel include; }
 trap 'restore; msg "tree restored; the kernel in $OUT may be a mutant: run make kernel"' EXIT
 
 start=$(date +%s)
@@ -73,9 +67,7 @@ for p in "${sel[@]}"; do
 	log=$res/$b.log
 	what=$(head -1 "$p" | sed 's/^mutant: //')
 	msg "$b: $what"
-	cp "$p" "$CACHE/mutants/applied"
 	if ! git -C "$KDIR" apply "$p" 2>"$log"; then
-		rm -f "$CACHE/mutants/applied"
 		echo "$b,does not apply,,," >>"$csv"
 		continue
 	fi

@@ -54,15 +54,17 @@ else
 fi
 base_rev=$(series_base) || die "no commit ${BASE:-HEAD} in $KDIR"
 
-# A make mutants run that was killed with the machine leaves its mutant
-# applied (scripts/mutants.sh): take it out again, and nothing else.
-applied=$CACHE/mutants/applied
-if [ "$KDIR" = "$CACHE/linux" ] && [ -f "$applied" ]; then
-	if git_k apply -R --check "$applied" 2>/dev/null; then
-		git_k apply -R "$applied"
-		msg "took out the mutant an interrupted make mutants left in $KDIR: $(head -1 "$applied")"
-	fi
-	rm -f "$applied"
+# A make mutants run killed with the machine (its EXIT trap never ran)
+# leaves its mutant applied: take out a mutant found in the tree, and
+# nothing else.
+if [ "$KDIR" = "$CACHE/linux" ] && ! git_k diff --quiet; then
+	for m in "$TOP"/mutants/[0-9]*.patch; do
+		if git_k apply -R --check "$m" 2>/dev/null; then
+			git_k apply -R "$m"
+			msg "took out the mutant an interrupted make mutants left in $KDIR: $(basename "$m")"
+			break
+		fi
+	done
 fi
 [ -z "$(git_k status --porcelain --untracked-files=no)" ] ||
 	die "$KDIR has uncommitted changes; commit or stash them first"
