@@ -34,8 +34,7 @@ cleanup() {
 	done
 	rmdir "$D" 2>/dev/null
 	if [ -n "$zram" ]; then
-		swapoff "/dev/$zram"
-		echo "${zram#zram}" >/sys/class/zram-control/hot_remove
+		zram_off "$zram" || echo "sample: could not remove $zram"
 	fi
 }
 fail() {

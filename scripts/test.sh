@@ -34,7 +34,7 @@ TESTS=${TESTS:-$(series_tests)}
 sample=
 if [ "$SAMPLE" = 1 ]; then
 	[ -x "$SELFTESTS/samples/memcg" ] || die "no samples/bpf/memcg in $SELFTESTS/samples; run: make selftests"
-	sample="bash '$TOP/scripts/sample-guest.sh' ./samples/memcg ./tools/sbin/bpftool || exit 1"
+	sample="[ \$rc = 0 ] && { bash '$TOP/scripts/sample-guest.sh' ./samples/memcg ./tools/sbin/bpftool || rc=1; }"
 fi
 
 env= wd=
@@ -57,8 +57,9 @@ sel=-t
 msg "running ${env}test_progs $sel $TESTS ($REPEAT time(s)) in the VM"
 log=$CACHE/vm-logs/$(date +%Y%m%d-%H%M%S)-test-$$
 set +e
-# Whether the tests pass or fail, they must leave no cgroup, swap area or
-# zram device behind: each one left is a "leftover:" line, and a failure.
+# Whether the tests and the sample pass or fail, they must leave no
+# cgroup, swap area or zram device behind: each one left is a "leftover:"
+# line, and a failure.
 VM_LOGS=$log "$TOP/scripts/vm.sh" "
 sh '$TOP/scripts/guest-state.sh' | sort >'$log/state-before'
 rc=0
@@ -66,10 +67,10 @@ for i in \$(seq $REPEAT); do
 	echo \"=== run \$i/$REPEAT\"
 	${env}./test_progs${wd} $sel '$TESTS' || { rc=1; break; }
 done
+$sample
 sh '$TOP/scripts/guest-state.sh' | sort >'$log/state-after'
 diff '$log/state-before' '$log/state-after' | sed -n 's/^> /leftover: /p'
-[ \$rc = 0 ] || exit 1
-$sample"
+exit \$rc"
 rc=$?
 set -e
 [ -f "$log/cmd" ] || die "the VM runner did not start"

@@ -45,7 +45,7 @@ cleanup() {
 		rmdir "$D"
 	fi
 	if [ -n "$zram" ]; then
-		swapoff "/dev/$zram" && echo "${zram#zram}" >/sys/class/zram-control/hot_remove
+		zram_off "$zram" || log "could not remove $zram"
 		zram=
 	fi
 }

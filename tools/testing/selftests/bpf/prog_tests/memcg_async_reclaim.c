@@ -744,6 +744,6 @@ out:
 	if (cg >= 0)
 		close(cg);
 	remove_cgroup(CG);
-	swap_off(swap_dev);
+	ASSERT_OK(swap_off(swap_dev), "swap_off");
 	cleanup_cgroup_environment();
 }

@@ -2252,7 +2252,7 @@ void serial_test_memcg_ops(void)
 		test_remote_charge(skel);
 	if (start_subtest(skel, "balance") && need_swap(&swap, swap_dev, sizeof(swap_dev)))
 		test_balance(skel);
-	swap_off(swap_dev);
+	ASSERT_OK(swap_off(swap_dev), "swap_off");
 
 	memcg_ops__destroy(skel);
 cleanup:

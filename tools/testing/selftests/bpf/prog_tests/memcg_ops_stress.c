@@ -562,7 +562,7 @@ cleanup:
 		close(parent);
 		remove_cgroup(PARENT);
 	}
-	swap_off(swap_dev);
+	ASSERT_OK(swap_off(swap_dev), "swap_off");
 	cleanup_cgroup_environment();
 unmap:
 	munmap(ws, sizeof(*ws));
