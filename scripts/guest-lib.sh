@@ -30,5 +30,7 @@ cg_empty() {
 # retry for up to 10 s.
 zram_off() {
 	swapoff "/dev/$1" 2>/dev/null
+	# Still a swap area (swapoff failed): the device cannot go
+	grep -q "^/dev/$1 " /proc/swaps && return 1
 	wait_for 10 sh -c 'echo "$0" >/sys/class/zram-control/hot_remove' "${1#zram}" 2>/dev/null
 }

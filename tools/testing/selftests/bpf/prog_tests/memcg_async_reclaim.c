@@ -383,8 +383,9 @@ static void test_kfunc_reclaim(struct memcg_async_reclaim *skel, int cg)
 	}
 out:
 	close(stop[1]);
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
+	/* Reaped, or swapoff would find its shmem charged to a full CG */
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 	close(stop[0]);
 close_ready:
 	close(ready[0]);
