@@ -71,6 +71,7 @@ MUTANTS = [
      '''DEFINE_STATIC_KEY_DEFERRED_FALSE(memcg_bpf_ops_key, HZ);''',
      '''DEFINE_STATIC_KEY_DEFERRED_FALSE(memcg_bpf_ops_key, HZ);
 #undef static_branch_deferred_inc
+#undef static_branch_slow_dec_deferred
 #define static_branch_deferred_inc(key) do { } while (0)
 #define static_branch_slow_dec_deferred(key) do { } while (0)''',
      'attaching a policy does not enable the static key (its hooks are not called)'),
@@ -161,7 +162,9 @@ MUTANTS = [
      '''	} else if (parent) {
 		ops = memcg_bpf_ops_locked(parent);
 	} else {''',
-     '''	} else {''',
+     '''	} else if (parent) {
+		ops = NULL;
+	} else {''',
      'a memcg created under a policy does not inherit it'),
     ('update-not-propagated', BM,
      '''	att->ops = kdata;
@@ -325,14 +328,14 @@ KILLERS = {
     'min-uses-low': MO + 'below_min',
     'offline-skipped': MO + 'online_offline',
     'online-twice': MO + 'online_offline',
-    'offline-before-online': MO + 'online_offline',
+    'offline-before-online': MO + 'lifecycle',
     'new-memcg-no-policy': MO + 'hierarchy',
     'update-not-propagated': MO + 'lifecycle',
     'detach-no-restore': MO + 'hierarchy',
     'propagate-into-overrides': MO + 'hierarchy',
-    'ebusy-skipped': MO + 'attach_errors',
-    'eperm-override-skipped': MO + 'attach_errors',
-    'eperm-farthest': MO + 'attach_errors',
+    'ebusy-skipped': MO + 'hierarchy',
+    'eperm-override-skipped': MO + 'hierarchy',
+    'eperm-farthest': MO + 'hierarchy',
     'cap-attach': MO + 'attach_errors',
     'cap-update': MO + 'update_perm',
     'enodev-errno': MO + 'attach_errors',
@@ -340,7 +343,7 @@ KILLERS = {
     'global-errno': MO + 'attach_errors',
     'sleepable-hook': 'memcg_ops_verifier',
     'flag-unchecked': SC + 'errors',
-    'global-flags-ignored': SC + 'global',
+    'global-flags-ignored': SC + 'fd0',
     'no-detach-at-rmdir': SC + 'rmdir',
     'link-info-no-cgroup': SC + 'attach',
     'kfunc-zero-pages': AR + 'kfunc_args',

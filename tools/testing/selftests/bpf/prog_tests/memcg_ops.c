@@ -432,6 +432,7 @@ static void test_lifecycle(struct memcg_ops *skel)
 	struct bpf_map_info map_info;
 	__u32 len = sizeof(map_info);
 	__u64 id, id_child, id_rm;
+	struct memcg_ops_stat st;
 	struct cgroups cgs = {};
 	pid_t pid;
 
@@ -451,10 +452,17 @@ static void test_lifecycle(struct memcg_ops *skel)
 	if (!ASSERT_OK_PTR(link, "attach A"))
 		goto out;
 	ASSERT_TRUE(wait_stat(skel, id_child, 1, 1, 0), "child under A");
+	if (ASSERT_OK(get_stat(skel, id_child, &st), "child stat"))
+		ASSERT_EQ(st.moved, 0, "child: under no policy before A");
 	if (!ASSERT_OK(bpf_link__update_map(link, skel->maps.policy_b), "update to B"))
 		goto out;
 	ASSERT_TRUE(wait_stat(skel, id, 2, 2, 1), "cgroup under B");
 	ASSERT_TRUE(wait_stat(skel, id_child, 2, 2, 1), "child under B");
+	/* Moved from A to B: B's online hook ran while A still held them */
+	if (ASSERT_OK(get_stat(skel, id, &st), "cgroup stat"))
+		ASSERT_EQ(st.moved, 1, "cgroup: B online before A offline");
+	if (ASSERT_OK(get_stat(skel, id_child, &st), "child stat"))
+		ASSERT_EQ(st.moved, 1, "child: B online before A offline");
 	memset(&map_info, 0, sizeof(map_info));
 	if (ASSERT_OK(bpf_map_get_info_by_fd(bpf_map__fd(skel->maps.policy_b),
 					     &map_info, &len), "map info"))

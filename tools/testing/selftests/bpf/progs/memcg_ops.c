@@ -60,6 +60,9 @@ static void on_online(struct mem_cgroup *memcg, __u32 tag)
 	}
 	if (st->policy & tag)
 		__sync_fetch_and_add(&errors, 1);
+	/* The new policy's online hook comes before the old one's offline */
+	if (st->policy & ~tag)
+		__sync_fetch_and_add(&st->moved, 1);
 	st->policy |= tag;
 	__sync_fetch_and_add(&st->online, 1);
 }

@@ -27,6 +27,7 @@ struct memcg_ops_stat {
 	__s64 balance;		/* pages charged minus uncharged, so far */
 	__u32 underflow;	/* times the balance dropped below zero */
 	__u32 stray;		/* charge hooks while not under the policy */
+	__u32 moved;		/* online hooks called while under another policy */
 };
 
 #endif /* __MEMCG_OPS_H */
