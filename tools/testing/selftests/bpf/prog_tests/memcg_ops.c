@@ -389,19 +389,23 @@ static void test_online_offline(struct memcg_ops *skel)
 		if (child[i] < 0)
 			goto out;
 		ids[i] = get_cgroup_id(path);
-		ASSERT_TRUE(wait_stat(skel, ids[i], 1, 1, 0), "child online");
+		/* One wait of 10 s is enough to fail, not one per child */
+		if (!ASSERT_TRUE(wait_stat(skel, ids[i], 1, 1, 0), "child online"))
+			goto out;
 	}
 
 	/* Half of them go away while the policy is attached */
 	for (i = 0; i < NR_CHILDREN / 2; i++)
 		cg_remove(&cgs, child[i]);
 	for (i = 0; i < NR_CHILDREN / 2; i++)
-		ASSERT_TRUE(wait_stat(skel, ids[i], 0, 1, 1), "removed child offline");
+		if (!ASSERT_TRUE(wait_stat(skel, ids[i], 0, 1, 1), "removed child offline"))
+			goto out;
 
 	/* The others leave with the policy */
 	ASSERT_OK(bpf_link__detach(link), "detach");
 	for (i = NR_CHILDREN / 2; i < NR_CHILDREN; i++)
-		ASSERT_TRUE(wait_stat(skel, ids[i], 0, 1, 1), "child offline on detach");
+		if (!ASSERT_TRUE(wait_stat(skel, ids[i], 0, 1, 1), "child offline on detach"))
+			goto out;
 	ASSERT_TRUE(wait_stat(skel, id_parent, 0, 1, 1), "parent offline on detach");
 	ASSERT_EQ(skel->bss->errors, 0, "policy errors");
 out:
