@@ -274,7 +274,7 @@ exp_c_one() {
 # kill in the parent), the OOM kills, and each request latency of high
 # (map and touch, ms) into $OUT/E-<scenario>.lat for the report's P50,
 # P95, P99.
-E_MAX=${DEMO_E_MAX:-160}		# MB, the parent's memory.max
+E_MAX=${DEMO_E_MAX:-112}		# MB, the parent's memory.max
 E_SECS=${DEMO_E_SECS:-20}
 E_HIGH=${DEMO_E_HIGH:-2 8 48 100}	# workers, mean MB, max MB, mean gap ms
 E_LOW=${DEMO_E_LOW:-4 16 96 50}
@@ -305,6 +305,8 @@ exp_e_one() {
 	oom=$(( $(event "$D" oom_kill) - oom0 ))
 	result E "$sc" "$run" oom_kills "$oom"
 	result E "$sc" "$run" survived $(( oom == 0 ))
+	# how close the run came to the limit: the parent's peak usage
+	result E "$sc" "$run" peak_mb $(( $(cat "$D/memory.peak") >> 20 ))
 	cat "$OUT"/elat.* >>"$OUT/E-$sc.lat" 2>/dev/null
 	result E "$sc" "$run" high_requests "$(cat "$OUT"/elat.* 2>/dev/null | wc -l)"
 	stop_policy

@@ -207,8 +207,9 @@ if any(k[0] == "E" for k in data):
 
     lines += ["E. Bursty trace: survival (no OOM kill) and high's request latency "
               "(map and touch, ms; all requests of all runs)", "",
-              "| scenario | survived | OOM kills, each run | high P50 | P95 | P99 | requests |",
-              "|---|---:|---|---:|---:|---:|---:|"]
+              "| scenario | survived | OOM kills, each run | parent's peak MB, each run "
+              "| high P50 | P95 | P99 | requests |",
+              "|---|---:|---|---|---:|---:|---:|---:|"]
     p95 = {}
     surv = {}
     for sc, name in names_e.items():
@@ -223,6 +224,7 @@ if any(k[0] == "E" for k in data):
         surv[sc] = sum(sv) / len(sv)
         lines.append(f"| {name} | {int(sum(sv))}/{len(sv)} | "
                      f"{' / '.join(f'{v:.0f}' for v in get('E', sc, 'oom_kills'))} | "
+                     f"{' / '.join(f'{v:.0f}' for v in get('E', sc, 'peak_mb')) or '-'} | "
                      f"{pct(lat, 0.5):.1f} | {pct(lat, 0.95):.1f} | {pct(lat, 0.99):.1f} | {len(lat)} |")
     if "none" in surv and "bpf" in surv:
         targets.append(("E: survival with the policy (100 %)", surv["bpf"] * 100,
