@@ -58,6 +58,11 @@ def median_ci(vals, reps=10000, seed=1):
     return statistics.median(vals), meds[int(0.025 * reps)], meds[int(0.975 * reps) - 1]
 
 
+def each(vals, prec=0):
+    """Every run's value, in run order: "a / b / c" ("-" when none)."""
+    return " / ".join(f"{v:,.{prec}f}" for v in vals) or "-"
+
+
 def fmt_med(vals, prec=0):
     if not vals:
         return "-"
@@ -86,8 +91,7 @@ if any(k[0] == "A" for k in data):
         hi = get("A", sc, "high_bogo_ops_s")
         lo = get("A", sc, "low_bogo_ops_s")
         lines.append(f"| {names_a[sc]} | {fmt_med(hi)} | "
-                     f"{' / '.join(f'{v:,.0f}' for v in hi) or '-'} | {fmt_med(lo)} | "
-                     f"{' / '.join(f'{v:,.0f}' for v in lo) or '-'} | "
+                     f"{each(hi)} | {fmt_med(lo)} | {each(lo)} | "
                      f"{fmt_med(get('A', sc, 'high_swapped_mb'))} |")
 
     def med(sc, m):
@@ -112,7 +116,7 @@ if any(k[0] == "A" for k in data):
             ratios = [b / s for b, s in zip(bpf_idle, static_idle) if s]
             if ratios:
                 targets.append((f"A: low with high idle, {bpf} / memory.low, every run "
-                                f"(>= 20x; runs: {' / '.join(f'{r:.1f}' for r in ratios)})",
+                                f"(>= 20x; runs: {each(ratios, 1)})",
                                 min(ratios), min(ratios) >= 20))
     lines.append("")
     seen = set()
@@ -190,8 +194,7 @@ if any(k[0] == "D" for k in data):
               "| high's pass (ms) |", "|---|---:|---:|---:|"]
     for sc in names_d:
         react = get("D", sc, "reaction_ms")
-        r = (fmt_med(react) + " (" + " / ".join(f"{v:.0f}" for v in react) + ")"
-             if react else "-")
+        r = f"{fmt_med(react)} ({each(react)})" if react else "-"
         lines.append(f"| {names_d[sc]} | {r} | "
                      f"{fmt(get('D', sc, 'high_reclaimed_mb_after_wake'))} | "
                      f"{fmt(get('D', sc, 'high_pass_ms'))} |")
@@ -223,8 +226,7 @@ if any(k[0] == "E" for k in data):
         p95[sc] = pct(lat, 0.95)
         surv[sc] = sum(sv) / len(sv)
         lines.append(f"| {name} | {int(sum(sv))}/{len(sv)} | "
-                     f"{' / '.join(f'{v:.0f}' for v in get('E', sc, 'oom_kills'))} | "
-                     f"{' / '.join(f'{v:.0f}' for v in get('E', sc, 'peak_mb')) or '-'} | "
+                     f"{each(get('E', sc, 'oom_kills'))} | {each(get('E', sc, 'peak_mb'))} | "
                      f"{pct(lat, 0.5):.1f} | {pct(lat, 0.95):.1f} | {pct(lat, 0.99):.1f} | {len(lat)} |")
     if "none" in surv and "bpf" in surv:
         targets.append(("E: survival with the policy (100 %)", surv["bpf"] * 100,
