@@ -20,6 +20,11 @@ for opt in FAULT_INJECTION FAILSLAB FAIL_PAGE_ALLOC FAULT_INJECTION_DEBUG_FS; do
 	grep -q "^CONFIG_$opt=y" "$OUT/.config" ||
 		die "the $FLAVOUR kernel has no CONFIG_$opt (FLAVOUR=debug has it)"
 done
+# Other fault types would take fail-nth's count and fail with EFAULT
+for opt in FAULT_INJECTION_USERCOPY FAIL_FUTEX; do
+	! grep -q "^CONFIG_$opt=y" "$OUT/.config" ||
+		die "the $FLAVOUR kernel has CONFIG_$opt: make fault counts slab and page faults only"
+done
 args="-d ${FAULT_DESCENDANTS:-4}${FAULT_OPS:+ -o $FAULT_OPS}"
 log=$CACHE/vm-logs/$(date +%Y%m%d-%H%M%S)-fault-$$
 msg "fault injection: failnth $args on the $FLAVOUR kernel"
